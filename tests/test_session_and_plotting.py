@@ -1,0 +1,121 @@
+"""Specification of utils.session, utils.plotting and utils.progress."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from utils import (  # noqa: E402
+    get_device,
+    plot_comparison,
+    plot_loss,
+    progress,
+    seed_everything,
+    setup,
+    show_filters,
+    show_spins,
+    trange,
+    versions,
+)
+
+
+def test_seed_everything_makes_numpy_and_torch_repeatable():
+    seed_everything(3)
+    a = (np.random.rand(3), torch.rand(3))
+    seed_everything(3)
+    b = (np.random.rand(3), torch.rand(3))
+    np.testing.assert_array_equal(a[0], b[0])
+    assert torch.equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "1", True])
+def test_seed_everything_rejects_bad_seed(seed):
+    with pytest.raises(ValueError, match="seed"):
+        seed_everything(seed)
+
+
+def test_get_device_defaults_to_cuda_if_available(monkeypatch):
+    monkeypatch.delenv("DL4PHYS_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert get_device().type == expected
+    assert get_device("cpu").type == "cpu"
+
+
+def test_get_device_rejects_unknown_or_unavailable(monkeypatch):
+    with pytest.raises(ValueError, match="prefer"):
+        get_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="cuda"):
+            get_device("cuda")
+    monkeypatch.setenv("DL4PHYS_DEVICE", "cpu")
+    assert get_device().type == "cpu"
+
+
+def test_setup_prints_lecture_line_and_applies_style(capsys):
+    device = setup(seed=1, prefer="cpu")
+    out = capsys.readouterr().out
+    assert out.startswith(f"PyTorch {torch.__version__}, device: cpu")
+    assert device.type == "cpu"
+    assert list(plt.rcParams["figure.figsize"]) == [6, 4]
+    assert plt.rcParams["font.size"] == 9
+    assert set(versions()) >= {"python", "torch", "numpy", "scipy", "matplotlib"}
+
+
+def test_show_spins_accepts_2d_and_channel_first():
+    fig, ax = plt.subplots()
+    im = show_spins(np.ones((4, 4)), ax=ax, title="up")
+    assert im.get_array().shape == (4, 4)
+    show_spins(torch.ones(1, 4, 4), ax=ax)
+    plt.close(fig)
+
+
+def test_show_spins_names_expected_shape():
+    with pytest.raises(ValueError, match=r"\(L, L\)"):
+        show_spins(np.ones((2, 3, 4)))
+
+
+def test_show_filters_grid_and_shape_check():
+    fig, axes = show_filters(torch.randn(16, 1, 3, 3), ncols=8)
+    assert axes.shape == (2, 8)
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"\(n, 1, k, k\)"):
+        show_filters(np.ones((3, 3)))
+    with pytest.raises(ValueError, match="ncols"):
+        show_filters(np.ones((2, 3, 3)), ncols=0)
+
+
+def test_plot_loss_uses_log_axis_and_rejects_2d():
+    fig, ax = plt.subplots()
+    plot_loss([1.0, 0.1, 0.01], ax=ax)
+    assert ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "Epoch" and ax.get_ylabel() == "Loss"
+    with pytest.raises(ValueError, match="1-D"):
+        plot_loss(np.ones((2, 2)), ax=ax)
+    plt.close(fig)
+
+
+def test_plot_comparison_reports_max_error_and_checks_shapes():
+    x = np.linspace(0, 1, 11)
+    ax0, ax1 = plot_comparison(x[:, None], x**2 + 1e-3, x**2)
+    assert ax1.get_yscale() == "log"
+    assert "1.00e-03" in ax1.get_title()
+    with pytest.raises(ValueError, match="equal shape"):
+        plot_comparison(x, x[:5], x)
+    plt.close("all")
+
+
+def test_progress_modes(monkeypatch, capsys):
+    monkeypatch.setenv("DL4PHYS_PROGRESS", "text")
+    assert list(trange(3, desc="demo")) == [0, 1, 2]
+    assert "demo: 100%" in capsys.readouterr().out
+    monkeypatch.setenv("DL4PHYS_PROGRESS", "off")
+    assert list(progress([5, 6])) == [5, 6]
+    monkeypatch.setenv("DL4PHYS_PROGRESS", "fancy")
+    with pytest.raises(ValueError, match="DL4PHYS_PROGRESS"):
+        trange(2)
+    with pytest.raises(ValueError, match="n must"):
+        trange(-1)

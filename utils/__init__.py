@@ -1,0 +1,31 @@
+"""Shared helpers for Lecture 22, *Deep Learning for Physics*.
+
+- :mod:`utils.session`: ``setup`` (seed, device, versions), ``seed_everything``, ``get_device``
+- :mod:`utils.plotting`: the house style and common figures
+- :mod:`utils.progress`: progress bars for JupyterLab and for the built book
+- :mod:`utils.ising`: a fast equilibrium Ising sampler, observables, exact results
+"""
+
+from .plotting import (
+    plot_comparison,
+    plot_loss,
+    show_filters,
+    show_spins,
+    use_house_style,
+)
+from .progress import progress, trange
+from .session import get_device, seed_everything, setup, versions
+
+__all__ = [
+    "setup",
+    "seed_everything",
+    "get_device",
+    "versions",
+    "use_house_style",
+    "show_spins",
+    "show_filters",
+    "plot_loss",
+    "plot_comparison",
+    "progress",
+    "trange",
+]
