@@ -34,7 +34,8 @@ def main() -> dict:
     total = sum(timings.values())
     print(f"{'total':22s} {total:7.1f} s")
     result = {"sections_seconds": timings, "total_seconds": total}
-    Path(__file__).with_name("lecture_baseline.json").write_text(json.dumps(result, indent=2) + "\n")
+    out = Path(__file__).with_name("lecture_baseline.json")
+    out.write_text(json.dumps(result, indent=2) + "\n")
     return result
 
 
