@@ -6,14 +6,18 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test book lab bench bench-ising student clean help
+.PHONY: help test book lab student browser-check bench bench-ising lint clean
 
 help:
-	@echo "make test         unit tests + every cell of every notebook (nbval)"
-	@echo "make book         build the web book into _build/html (-W: warnings are errors)"
-	@echo "make lab          open the notebooks in JupyterLab"
-	@echo "make bench-ising  Ising sampler against the lecture's loop"
-	@echo "make clean        remove build outputs (keeps .venv)"
+	@echo "make test           unit tests + every cell of every notebook (nbval)"
+	@echo "make book           build the web book into _build/html (warnings are errors)"
+	@echo "make lab            open the notebooks in JupyterLab"
+	@echo "make student        student notebooks + book without solutions in _build/student"
+	@echo "make browser-check  open every page of the built book in headless Chromium"
+	@echo "make bench          time every notebook and the lecture's own code"
+	@echo "make bench-ising    Ising sampler against the lecture's Metropolis loop"
+	@echo "make lint           ruff on the package, tests and notebooks"
+	@echo "make clean          remove build outputs (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +26,8 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	$(PY) -m pytest tests notebooks --ignore=tests/student --ignore=tests/browser \
+		--nbval-lax --nbval-current-env -p no:cacheprovider
 
 book: $(STAMP)
 	DL4PHYS_PROGRESS=text $(VENV)/bin/jupyter-book build . -W -n --keep-going
@@ -30,8 +35,22 @@ book: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
+student: book
+	$(PY) scripts/student_edition.py
+	$(PY) -m pytest tests/student -p no:cacheprovider
+
+browser-check: $(STAMP)
+	@test -d _build/html || { echo "No _build/html: run 'make book' first"; exit 1; }
+	$(PY) -m pytest tests/browser -p no:cacheprovider
+
+bench: $(STAMP)
+	cd benchmarks && ../$(PY) course_benchmark.py
+
 bench-ising: $(STAMP)
 	$(PY) benchmarks/ising_speed.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check utils tests benchmarks scripts notebooks _ext
 
 clean:
 	rm -rf _build .jupyter_cache

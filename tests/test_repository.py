@@ -23,10 +23,12 @@ def test_requirements_and_environment_name_the_same_packages():
         if line.split("#")[0].strip()
     )
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    pip_section = next(d["pip"] for d in deps if isinstance(d, dict) and "pip" in d)
     conda = dict(
-        _split(dep)
-        for dep in env["dependencies"]
-        if isinstance(dep, str) and not dep.startswith(("python", "pip"))
+        _split(dep.split("#")[0])
+        for dep in [*deps, *pip_section]
+        if isinstance(dep, str) and not dep.startswith(("python", "pip", "-e"))
     )
     assert pip == conda
 
@@ -55,7 +57,8 @@ def test_code_and_notebooks_are_ruff_clean():
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "utils", "tests", "benchmarks", "notebooks"],
+        [sys.executable, "-m", "ruff", "check",
+         "utils", "tests", "benchmarks", "scripts", "notebooks", "_ext"],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,14 +1,15 @@
 """Progress bars that look right both in JupyterLab and in the built book.
 
-In JupyterLab (and any interactive front end) these are tqdm's widget bars. A static web
-page cannot show a widget, so ``make book`` sets ``DL4PHYS_PROGRESS=text``: the bars are
-then plain text on stdout, and the page shows each bar's final state (steps, time, rate).
+In JupyterLab (and any interactive front end) these are tqdm's bars. A static web page
+cannot show a live bar, and the text of one interleaves badly with printed results, so
+``make book`` sets ``DL4PHYS_PROGRESS=text``: each loop then prints a single line when
+it ends (steps, seconds, steps per second). ``DL4PHYS_PROGRESS=off`` prints nothing.
 """
 
 from __future__ import annotations
 
 import os
-import sys
+import time
 from collections.abc import Iterable
 
 __all__ = ["progress", "trange"]
@@ -23,17 +24,46 @@ def _mode() -> str:
     return mode
 
 
+class _Summary:
+    """A stand-in for a tqdm bar that reports once, when the loop ends."""
+
+    def __init__(self, iterable: Iterable | None, desc: str | None, total: int | None,
+                 verbose: bool):
+        self.iterable, self.desc, self.verbose = iterable, desc or "progress", verbose
+        self.total = total if total is not None else (
+            len(iterable) if hasattr(iterable, "__len__") else None)
+        self.n, self._start, self._closed = 0, time.perf_counter(), False
+
+    def __iter__(self):
+        for item in self.iterable:
+            yield item
+            self.n += 1
+        self.close()
+
+    def __len__(self) -> int:
+        return self.total
+
+    def update(self, k: int = 1) -> None:
+        self.n += k
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.verbose:
+            seconds = time.perf_counter() - self._start
+            rate = self.n / seconds if seconds > 0 else float("inf")
+            print(f"{self.desc}: {self.n} steps in {seconds:.1f} s ({rate:.0f} steps/s)")
+
+
 def progress(iterable: Iterable, desc: str | None = None, **kwargs):
-    """Wrap ``iterable`` in a progress bar (tqdm); extra keyword arguments go to tqdm."""
+    """Wrap ``iterable`` in a progress bar; extra keyword arguments go to tqdm."""
     mode = _mode()
     if mode == "auto":
         from tqdm.auto import tqdm
 
         return tqdm(iterable, desc=desc, **kwargs)
-    from tqdm.std import tqdm
-
-    kwargs.setdefault("file", sys.stdout)
-    return tqdm(iterable, desc=desc, disable=mode == "off", **kwargs)
+    return _Summary(iterable, desc, kwargs.get("total"), verbose=mode == "text")
 
 
 def trange(n: int, desc: str | None = None, **kwargs):

@@ -1,0 +1,80 @@
+"""Local Sphinx extension for the course book.
+
+1. Offline MathJax: serve MathJax 3 from the site itself instead of a CDN. The files come
+   from the ``django-static-mathjax`` wheel (a plain data package: it installs MathJax's
+   ``es5`` build under ``mathjax/static/mathjax``); its ``es5`` folder (24 MB, not the
+   package's sources) is copied into ``_static/mathjax/es5`` at build time. A page then
+   typesets its formulas with no network at all.
+2. One repository URL: the repository and issues buttons and the launch buttons are
+   switched on only when ``repository.url`` in ``_config.yml`` is set, so the book never
+   shows a link to an invented address.
+3. Two browser-console errors of the theme stack are avoided (``_clean_page_context``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ExtensionError
+
+MATHJAX_ENTRY = "mathjax/es5/tex-mml-chtml.js"
+
+
+def mathjax_static_dir() -> Path:
+    """The folder that contains ``mathjax/es5/tex-mml-chtml.js``."""
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or not spec.submodule_search_locations:
+        raise ExtensionError(
+            "MathJax files not found: install django-static-mathjax (requirements.txt)"
+        )
+    static = Path(next(iter(spec.submodule_search_locations))) / "static"
+    if not (static / MATHJAX_ENTRY).is_file():
+        raise ExtensionError(
+            f"{static / MATHJAX_ENTRY} is missing: reinstall django-static-mathjax")
+    return static
+
+
+def _configure(app: Sphinx, config: Config) -> None:
+    staging = Path(app.outdir).parent / "mathjax_static"
+    es5 = staging / "mathjax" / "es5"
+    if not (es5 / "tex-mml-chtml.js").is_file():
+        shutil.copytree(mathjax_static_dir() / "mathjax" / "es5", es5, dirs_exist_ok=True)
+    config.html_static_path = [*config.html_static_path, str(staging)]
+    config.mathjax_path = MATHJAX_ENTRY  # relative paths are relative to _static
+
+    options = dict(config.html_theme_options or {})
+    has_url = bool(str(options.get("repository_url", "")).strip())
+    options["use_repository_button"] = has_url
+    options["use_issues_button"] = has_url
+    if not has_url:
+        options["launch_buttons"] = {}
+    config.html_theme_options = options
+
+
+def _clean_page_context(app, pagename, templatename, context, doctree) -> None:
+    """Two fixes for browser-console errors of the Jupyter Book 1 stack.
+
+    - sphinx-thebe can register its inline configuration script twice, and the second
+      copy fails ("Identifier 'THEBE_JS_URL' has already been declared"): drop duplicates.
+    - pydata-sphinx-theme logs "Got invalid theme mode" when no default mode is set.
+    """
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        filename = getattr(script, "filename", script) or ""  # None and "" both mean inline
+        key = (str(filename), repr(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+    if not context.get("default_mode"):
+        context["default_mode"] = "light"
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", _configure, priority=900)
+    app.connect("html-page-context", _clean_page_context)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

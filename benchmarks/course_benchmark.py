@@ -1,0 +1,108 @@
+"""Course benchmark (``make bench``): every notebook in a fresh kernel, timed, with its
+glued headline numbers beside the lecture's figures; then the lecture's own code, timed
+on the same machine (lecture_baseline.py).
+
+Writes benchmarks/results.json and benchmarks/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import platform
+import time
+from pathlib import Path
+
+import nbformat
+import torch
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+NOTEBOOKS = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
+# Headline results: (notebook, key, format, the lecture's printed figure or "")
+HEADLINES = [
+    ("01_cnn", "cnn_test_acc", ".3f", "0.997"),
+    ("01_cnn", "tc_estimate", ".4f", "(Onsager 2.2692)"),
+    ("02_autoencoder", "ae_final_loss", ".3f", "0.447"),
+    ("02_autoencoder", "ae_latent_corr_m", ".3f", ""),
+    ("02_autoencoder", "pca_corr_m", ".4f", ""),
+    ("03_pinn_forward", "ode_max_err_lecture", ".1e", "4.1e-03"),
+    ("03_pinn_forward", "ode_max_err", ".1e", ""),
+    ("03_pinn_forward", "sho_max_err_lecture", ".3f", "0.357"),
+    ("03_pinn_forward", "sho_max_err", ".1e", ""),
+    ("03_pinn_forward", "heat_rel_l2_lecture", ".1e", ""),
+    ("03_pinn_forward", "heat_rel_l2", ".1e", ""),
+    ("03_pinn_forward", "fd_rel_l2", ".1e", ""),
+    ("04_pinn_inverse", "alpha_lecture", ".4f", "0.1116"),
+    ("04_pinn_inverse", "alpha_pinn", ".5f", ""),
+    ("04_pinn_inverse", "alpha_lsq", ".5f", ""),
+    ("04_pinn_inverse", "alpha_lsq_se", ".5f", ""),
+    ("05_symmetry", "mlp_perm_gap", ".3f", "0.038"),
+    ("05_symmetry", "deepsets_perm_gap", ".0e", "0"),
+    ("05_symmetry", "mlp_test_mse_permuted", ".3f", ""),
+    ("05_symmetry", "deepsets_test_mse_permuted", ".4f", ""),
+]
+
+
+def glued_values(nb) -> dict:
+    """The values a notebook glued (myst_nb stores them as text/plain reprs)."""
+    values = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            scrap = out.get("metadata", {}).get("scrapbook")
+            if scrap:
+                text = out["data"][scrap["mime_prefix"] + "text/plain"]
+                values[scrap["name"]] = ast.literal_eval(text)
+    return values
+
+
+def run_notebook(name: str) -> tuple[float, dict]:
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
+    start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start, glued_values(nb)
+
+
+def main(with_lecture: bool = True) -> dict:
+    times, values = {}, {}
+    for name in NOTEBOOKS:
+        times[name], values[name] = run_notebook(name)
+        print(f"{name:18s} {times[name]:6.1f} s", flush=True)
+    result = {
+        "machine": f"{platform.processor() or platform.machine()}, "
+                   f"{torch.get_num_threads()} torch threads",
+        "notebook_seconds": times,
+        "course_total_seconds": sum(times.values()),
+        "glued": values,
+    }
+    if with_lecture:
+        import lecture_baseline
+
+        result["lecture"] = lecture_baseline.main()
+    (HERE / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+
+    lines = ["# Course benchmark", "",
+             f"Machine: {result['machine']}. Written by `make bench`.", "",
+             "| Notebook | Wall time (s) |", "|---|---|"]
+    lines += [f"| {n} | {t:.1f} |" for n, t in times.items()]
+    lines.append(f"| **course total** | **{result['course_total_seconds']:.1f}** |")
+    if with_lecture:
+        lines += ["", "| Lecture section (lecture's own code) | Wall time (s) |", "|---|---|"]
+        lines += [f"| {n} | {t:.1f} |" for n, t in result["lecture"]["sections_seconds"].items()]
+        lines.append(f"| **lecture total** | **{result['lecture']['total_seconds']:.1f}** |")
+    lines += ["", "| Notebook | Result | This course | Lecture |", "|---|---|---|---|"]
+    for name, key, fmt, lecture in HEADLINES:
+        lines.append(f"| {name} | `{key}` | {format(values[name][key], fmt)} | {lecture} |")
+    (HERE / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--no-lecture", action="store_true", help="skip the lecture baseline")
+    main(with_lecture=not parser.parse_args().no_lecture)

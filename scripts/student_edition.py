@@ -1,0 +1,91 @@
+"""Write the student edition of the course into _build/student/.
+
+- ``_build/student/notebooks/``: the five notebooks without their solutions (cells tagged
+  ``solution``: the gated ``{solution-start}``/``{solution-end}`` markers, the solution
+  code and its discussion), stored without outputs, exercise prompts kept.
+- ``_build/student/html/``: the web book with the same notebooks, built from the outputs
+  of the last ``make book`` (no re-execution), with sphinx-exercise's ``hide_solutions``
+  switched on as well.
+
+Run with ``make student`` (which builds the book first).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "_build" / "student"
+EXECUTED = ROOT / "_build" / "jupyter_execute" / "notebooks"
+BOOK_FILES = ["intro.md", "summary.md", "references.md", "execution_statistics.md",
+              "references.bib", "_toc.yml"]
+SOLUTION_TAG = "solution"
+
+
+def is_solution(cell) -> bool:
+    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def strip_solutions(nb, keep_outputs: bool = False):
+    """A copy of ``nb`` without solution cells (and without outputs unless asked)."""
+    student = nbformat.from_dict(nb)
+    student.cells = [c for c in student.cells if not is_solution(c)]
+    if not keep_outputs:
+        for cell in student.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+                cell.metadata.pop("execution", None)
+    nbformat.validate(student)
+    return student
+
+
+def write_notebooks() -> list[Path]:
+    target = OUT / "notebooks"
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nbformat.write(strip_solutions(nb), target / path.name)
+        written.append(target / path.name)
+    return written
+
+
+def build_book() -> Path:
+    if not EXECUTED.is_dir():
+        raise SystemExit("No executed notebooks in _build/jupyter_execute: run `make book` first")
+    src = OUT / "book"
+    shutil.rmtree(src, ignore_errors=True)
+    (src / "notebooks").mkdir(parents=True)
+    for name in BOOK_FILES:
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "_ext", src / "_ext")
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        executed = nbformat.read(EXECUTED / path.name, as_version=4)
+        nbformat.write(strip_solutions(executed, keep_outputs=True), src / "notebooks" / path.name)
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["title"] += " (student edition)"
+    config["execute"]["execute_notebooks"] = "off"  # outputs come from the main build
+    config["sphinx"].setdefault("config", {})["hide_solutions"] = True
+    (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    subprocess.run([str(jupyter_book), "build", str(src), "-W", "-n", "--keep-going"],
+                   check=True)
+    html = OUT / "html"
+    shutil.rmtree(html, ignore_errors=True)
+    shutil.copytree(src / "_build" / "html", html)
+    return html
+
+
+if __name__ == "__main__":
+    notebooks = write_notebooks()
+    html = build_book()
+    print(f"student notebooks: {', '.join(p.name for p in notebooks)} in {notebooks[0].parent}")
+    print(f"student book: {html / 'index.html'}")

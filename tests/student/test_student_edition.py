@@ -1,0 +1,61 @@
+"""The student edition (``make student`` builds it, then runs this file).
+
+Student notebooks must hold every exercise prompt and no solution, be valid notebooks,
+and run without error up to their exercises; the student book must show the exercises
+and no solutions.
+"""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+STUDENT = ROOT / "_build" / "student"
+NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
+
+pytestmark = pytest.mark.skipif(not STUDENT.is_dir(), reason="run `make student` first")
+
+
+def _read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def _solution_code(nb):
+    return [c.source.strip() for c in nb.cells
+            if c.cell_type == "code" and "solution" in c.metadata.get("tags", [])]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_notebook_has_prompts_and_no_solutions(name):
+    original = _read(ROOT / "notebooks" / f"{name}.ipynb")
+    student = _read(STUDENT / "notebooks" / f"{name}.ipynb")
+    nbformat.validate(student)
+    text = "\n".join(c.source for c in student.cells)
+    assert "{solution-start}" not in text and "{solution-end}" not in text
+    assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
+    student_code = {c.source.strip() for c in student.cells if c.cell_type == "code"}
+    solutions = _solution_code(original)
+    assert solutions, f"{name} has no tagged solution code"
+    assert not student_code.intersection(solutions)
+    n_prompts = "\n".join(c.source for c in original.cells).count("```{exercise}")
+    assert n_prompts >= 3 and text.count("```{exercise}") == n_prompts
+    assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_notebook_runs_up_to_its_exercises(name):
+    student = _read(STUDENT / "notebooks" / f"{name}.ipynb")
+    first_exercise = next(i for i, c in enumerate(student.cells) if "```{exercise}" in c.source)
+    student.cells = student.cells[:first_exercise]
+    client = NotebookClient(student, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
+    client.execute()  # raises CellExecutionError on the first failing cell
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_book_shows_exercises_without_solutions(name):
+    page = (STUDENT / "html" / "notebooks" / f"{name}.html").read_text()
+    assert 'class="admonition exercise' in page
+    assert 'class="admonition solution' not in page and "solution-start" not in page
