@@ -4,8 +4,8 @@
   ``solution``: the gated ``{solution-start}``/``{solution-end}`` markers, the solution
   code and its discussion), stored without outputs, exercise prompts kept.
 - ``_build/student/html/``: the web book with the same notebooks, built from the outputs
-  of the last ``make book`` (no re-execution), with sphinx-exercise's ``hide_solutions``
-  switched on as well.
+  of the last ``make book`` (taken from its execution cache, no re-execution), with
+  sphinx-exercise's ``hide_solutions`` switched on as well.
 
 Run with ``make student`` (which builds the book first).
 """
@@ -22,7 +22,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "student"
-EXECUTED = ROOT / "_build" / "jupyter_execute" / "notebooks"
+CACHE = ROOT / "_build" / ".jupyter_cache"  # jupyter-book's execution cache
 BOOK_FILES = ["intro.md", "summary.md", "references.md", "execution_statistics.md",
               "references.bib", "_toc.yml"]
 SOLUTION_TAG = "solution"
@@ -56,9 +56,26 @@ def write_notebooks() -> list[Path]:
     return written
 
 
+def executed(path: Path):
+    """The notebook with the outputs of its last execution by ``make book``.
+
+    They come from jupyter-book's cache, which keeps the outputs as the kernel produced
+    them (including the glued values that the pages display).
+    """
+    from jupyter_cache import get_cache
+
+    nb = nbformat.read(path, as_version=4)
+    try:
+        _, merged = get_cache(str(CACHE)).merge_match_into_notebook(nb)
+    except KeyError:
+        message = f"{path.name} has no up-to-date execution: run `make book` first"
+        raise SystemExit(message) from None
+    return merged
+
+
 def build_book() -> Path:
-    if not EXECUTED.is_dir():
-        raise SystemExit("No executed notebooks in _build/jupyter_execute: run `make book` first")
+    if not CACHE.is_dir():
+        raise SystemExit("No execution cache in _build/.jupyter_cache: run `make book` first")
     src = OUT / "book"
     shutil.rmtree(src, ignore_errors=True)
     (src / "notebooks").mkdir(parents=True)
@@ -66,8 +83,8 @@ def build_book() -> Path:
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "_ext", src / "_ext")
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        executed = nbformat.read(EXECUTED / path.name, as_version=4)
-        nbformat.write(strip_solutions(executed, keep_outputs=True), src / "notebooks" / path.name)
+        nbformat.write(strip_solutions(executed(path), keep_outputs=True),
+                       src / "notebooks" / path.name)
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["title"] += " (student edition)"
