@@ -47,7 +47,7 @@ bench: $(STAMP)
 	cd benchmarks && ../$(PY) course_benchmark.py
 
 bench-ising: $(STAMP)
-	$(PY) benchmarks/ising_speed.py
+	cd benchmarks && ../$(PY) ising_speed.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check utils tests benchmarks scripts notebooks _ext

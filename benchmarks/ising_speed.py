@@ -13,13 +13,23 @@ import json
 import time
 from pathlib import Path
 
+import lecture_code
 import numpy as np
 
-from utils.ising import metropolis_ising_reference, sample
+from utils.ising import sample
 
 L = 16
 TEMPS = np.concatenate([np.linspace(1.0, 2.0, 6), np.linspace(2.5, 4.0, 6)])
 N_SAMPLES, N_EQ, N_BETWEEN = 100, 1000, 10
+
+
+def lecture_sampler():
+    """The lecture's ``metropolis_ising``, taken from its code (lecture_code.py), not copied."""
+    source = lecture_code.CODE_1
+    start, end = source.index("def metropolis_ising"), source.index("\nL = 16")
+    namespace = {"np": np}
+    exec(source[start:end], namespace)
+    return namespace["metropolis_ising"]
 
 
 def best_of(fn, repeats: int) -> float:
@@ -34,7 +44,8 @@ def best_of(fn, repeats: int) -> float:
 def main() -> dict:
     # The lecture's loop: 20 sweeps at one temperature (5120 attempts), best of 3.
     ref_sweeps = 20
-    t_ref = best_of(lambda: metropolis_ising_reference(L, 2.0, n_sweeps=ref_sweeps, n_equil=0), 3)
+    metropolis_ising = lecture_sampler()
+    t_ref = best_of(lambda: metropolis_ising(L, 2.0, n_sweeps=ref_sweeps, n_equil=0), 3)
     ref_rate = ref_sweeps * L * L / t_ref
 
     def dataset():

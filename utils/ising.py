@@ -39,7 +39,6 @@ __all__ = [
     "energy",
     "onsager_magnetization",
     "onsager_energy",
-    "metropolis_ising_reference",
 ]
 
 ONSAGER_TC: float = 2.0 / math.log(1.0 + math.sqrt(2.0))
@@ -309,27 +308,3 @@ def onsager_energy(T) -> np.ndarray | float:
     K = ellipk(np.where(at_tc, 0.0, k**2))
     u = -(1.0 / np.tanh(b2)) * (1.0 + (2.0 / np.pi) * np.where(at_tc, 0.0, prefactor * K))
     return u if u.ndim else float(u)
-
-
-# ----------------------------------------------------------------------------- the lecture
-def metropolis_ising_reference(L, T, n_sweeps=1000, n_equil=500):
-    """The lecture's pure-Python sampler, verbatim, kept as the benchmark baseline.
-
-    Random-site single-spin Metropolis from a random start using NumPy's global RNG;
-    stores every 10th sweep after ``n_equil``. About 1e5 flip attempts per second on a
-    laptop core: use :func:`sample` instead.
-    """
-    spins = np.random.choice([-1, 1], size=(L, L))
-    beta = 1.0 / T
-    configs = []
-    for sweep in range(n_sweeps):
-        for _ in range(L * L):
-            i, j = np.random.randint(0, L, size=2)
-            nb = (spins[(i+1)%L, j] + spins[(i-1)%L, j] +  # noqa: E226
-                  spins[i, (j+1)%L] + spins[i, (j-1)%L])  # noqa: E226
-            dE = 2 * spins[i, j] * nb
-            if dE <= 0 or np.random.rand() < np.exp(-beta * dE):
-                spins[i, j] *= -1
-        if sweep >= n_equil and sweep % 10 == 0:
-            configs.append(spins.copy())
-    return configs
