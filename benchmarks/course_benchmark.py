@@ -1,6 +1,6 @@
 """Course benchmark (``make bench``): every notebook in a fresh kernel, timed, with its
 glued headline numbers beside the lecture's figures; then the lecture's own code, timed
-on the same machine (lecture_baseline.py).
+on the same machine in the same way (lecture_baseline.py: one notebook, fresh kernel).
 
 Writes benchmarks/results.json and benchmarks/results.md.
 """
@@ -86,13 +86,16 @@ def main(with_lecture: bool = True) -> dict:
     (HERE / "results.json").write_text(json.dumps(result, indent=2) + "\n")
 
     lines = ["# Course benchmark", "",
-             f"Machine: {result['machine']}. Written by `make bench`.", "",
+             f"Machine: {result['machine']}. Written by `make bench`. Each notebook, and the "
+             "lecture's code as one notebook, runs in a fresh kernel with inline figures; "
+             "times include kernel start.", "",
              "| Notebook | Wall time (s) |", "|---|---|"]
     lines += [f"| {n} | {t:.1f} |" for n, t in times.items()]
     lines.append(f"| **course total** | **{result['course_total_seconds']:.1f}** |")
     if with_lecture:
         lines += ["", "| Lecture section (lecture's own code) | Wall time (s) |", "|---|---|"]
         lines += [f"| {n} | {t:.1f} |" for n, t in result["lecture"]["sections_seconds"].items()]
+        lines.append(f"| kernel start | {result['lecture']['kernel_start_seconds']:.1f} |")
         lines.append(f"| **lecture total** | **{result['lecture']['total_seconds']:.1f}** |")
     lines += ["", "| Notebook | Result | This course | Lecture |", "|---|---|---|---|"]
     for name, key, fmt, lecture in HEADLINES:

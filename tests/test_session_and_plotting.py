@@ -19,6 +19,7 @@ from utils import (  # noqa: E402
     show_filters,
     show_spins,
     trange,
+    tune_cpu_allocator,
     versions,
 )
 
@@ -63,6 +64,25 @@ def test_setup_prints_lecture_line_and_applies_style(capsys):
     assert list(plt.rcParams["figure.figsize"]) == [6, 4]
     assert plt.rcParams["font.size"] == 9
     assert set(versions()) >= {"python", "torch", "numpy", "scipy", "matplotlib"}
+
+
+def test_versions_match_the_imported_packages():
+    import scipy
+    import sklearn
+
+    v = versions()
+    assert v["scipy"] == scipy.__version__
+    assert v["scikit-learn"] == sklearn.__version__
+    assert v["matplotlib"] == matplotlib.__version__
+
+
+def test_tune_cpu_allocator_applies_on_glibc_only(monkeypatch):
+    import platform
+
+    on_glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert tune_cpu_allocator() is on_glibc
+    monkeypatch.setattr(platform, "system", lambda: "Darwin")
+    assert tune_cpu_allocator() is False
 
 
 def test_show_spins_accepts_2d_and_channel_first():

@@ -1,6 +1,7 @@
 """Shared helpers for Lecture 22, *Deep Learning for Physics*.
 
-- :mod:`utils.session`: ``setup`` (seed, device, versions), ``seed_everything``, ``get_device``
+- :mod:`utils.session`: ``setup`` (seed, device, versions, allocator), ``seed_everything``,
+  ``get_device``, ``tune_cpu_allocator``
 - :mod:`utils.plotting`: the house style and common figures
 - :mod:`utils.progress`: progress bars for JupyterLab and for the built book
 - :mod:`utils.ising`: a fast equilibrium Ising sampler, observables, exact results
@@ -14,13 +15,14 @@ from .plotting import (
     use_house_style,
 )
 from .progress import progress, trange
-from .session import get_device, seed_everything, setup, versions
+from .session import get_device, seed_everything, setup, tune_cpu_allocator, versions
 
 __all__ = [
     "setup",
     "seed_everything",
     "get_device",
     "versions",
+    "tune_cpu_allocator",
     "use_house_style",
     "show_spins",
     "show_filters",
