@@ -3,6 +3,11 @@ glued headline numbers beside the lecture's figures; then the lecture's own code
 on the same machine in the same way (lecture_baseline.py: one notebook, fresh kernel).
 
 Writes benchmarks/results.json and benchmarks/results.md.
+
+``--lecture-content-only`` runs each notebook only up to its first "Beyond the lecture"
+or "Exercises" section (the lecture's own content, with the course's set-up and checks)
+and writes results_lecture_content.json/.md: how long the course takes for exactly what
+the lecture does.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import argparse
 import ast
 import json
 import platform
+import re
 import time
 from pathlib import Path
 
@@ -58,8 +64,22 @@ def glued_values(nb) -> dict:
     return values
 
 
-def run_notebook(name: str) -> tuple[float, dict]:
+EXTRA_SECTION = re.compile(r"^## (Beyond the lecture|Exercises)", re.MULTILINE)
+
+
+def lecture_content(nb):
+    """The notebook up to (not including) its first "Beyond the lecture" or "Exercises"."""
+    for k, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and EXTRA_SECTION.search(cell.source):
+            nb.cells = nb.cells[:k]
+            break
+    return nb
+
+
+def run_notebook(name: str, lecture_content_only: bool = False) -> tuple[float, dict]:
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    if lecture_content_only:
+        nb = lecture_content(nb)
     client = NotebookClient(nb, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT / "notebooks")}})
     start = time.perf_counter()
@@ -67,10 +87,10 @@ def run_notebook(name: str) -> tuple[float, dict]:
     return time.perf_counter() - start, glued_values(nb)
 
 
-def main(with_lecture: bool = True) -> dict:
+def main(with_lecture: bool = True, lecture_content_only: bool = False) -> dict:
     times, values = {}, {}
     for name in NOTEBOOKS:
-        times[name], values[name] = run_notebook(name)
+        times[name], values[name] = run_notebook(name, lecture_content_only)
         print(f"{name:18s} {times[name]:6.1f} s", flush=True)
     result = {
         "machine": f"{platform.processor() or platform.machine()}, "
@@ -83,9 +103,12 @@ def main(with_lecture: bool = True) -> dict:
         import lecture_baseline
 
         result["lecture"] = lecture_baseline.main()
-    (HERE / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    stem = "results_lecture_content" if lecture_content_only else "results"
+    (HERE / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
 
-    lines = ["# Course benchmark", "",
+    title = ("Course benchmark, the lecture's content only" if lecture_content_only
+             else "Course benchmark")
+    lines = [f"# {title}", "",
              f"Machine: {result['machine']}. Written by `make bench`. Each notebook, and the "
              "lecture's code as one notebook, runs in a fresh kernel with inline figures; "
              "times include kernel start.", "",
@@ -99,8 +122,9 @@ def main(with_lecture: bool = True) -> dict:
         lines.append(f"| **lecture total** | **{result['lecture']['total_seconds']:.1f}** |")
     lines += ["", "| Notebook | Result | This course | Lecture |", "|---|---|---|---|"]
     for name, key, fmt, lecture in HEADLINES:
-        lines.append(f"| {name} | `{key}` | {format(values[name][key], fmt)} | {lecture} |")
-    (HERE / "results.md").write_text("\n".join(lines) + "\n")
+        if key in values[name]:
+            lines.append(f"| {name} | `{key}` | {format(values[name][key], fmt)} | {lecture} |")
+    (HERE / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return result
 
@@ -108,4 +132,7 @@ def main(with_lecture: bool = True) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-lecture", action="store_true", help="skip the lecture baseline")
-    main(with_lecture=not parser.parse_args().no_lecture)
+    parser.add_argument("--lecture-content-only", action="store_true",
+                        help="run each notebook only up to its first beyond-the-lecture section")
+    args = parser.parse_args()
+    main(with_lecture=not args.no_lecture, lecture_content_only=args.lecture_content_only)

@@ -16,10 +16,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import lecture_code
 import nbformat
 from nbclient import NotebookClient
-
-import lecture_code
 
 HERE = Path(__file__).resolve().parent
 
