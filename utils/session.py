@@ -79,7 +79,8 @@ def tune_cpu_allocator() -> bool:
     x 64 units x 4 bytes). With glibc's defaults each of them is a fresh ``mmap`` or is
     trimmed back to the system, and every page is zeroed again by the kernel on first
     use; on the 2-core test machine that costs ~12 % of the heat-equation PINN's
-    training time (40.3 s against 35.3 s for its 5000 epochs, mean of four runs each). Raising the mmap and trim thresholds (32 MiB, 256 MiB) keeps the
+    training time (40.3 s against 35.3 s for its 5000 epochs, mean of four runs
+    each). Raising the mmap and trim thresholds (32 MiB, 256 MiB) keeps the
     memory in the process, as the jemalloc/tcmalloc allocators recommended by PyTorch's
     performance guide do. Results are unchanged: only where memory comes from changes.
 
