@@ -4,6 +4,7 @@
   ``get_device``, ``tune_cpu_allocator``
 - :mod:`utils.plotting`: the house style and common figures
 - :mod:`utils.progress`: progress bars for JupyterLab and for the built book
+- :mod:`utils.report`: results tables displayed by code (numbers never live in prose)
 - :mod:`utils.ising`: a fast equilibrium Ising sampler, observables, exact results
 """
 
@@ -15,7 +16,15 @@ from .plotting import (
     use_house_style,
 )
 from .progress import progress, trange
-from .session import get_device, seed_everything, setup, tune_cpu_allocator, versions
+from .report import Table, glue, show_table
+from .session import (
+    default_threads,
+    get_device,
+    seed_everything,
+    setup,
+    tune_cpu_allocator,
+    versions,
+)
 
 __all__ = [
     "setup",
@@ -23,6 +32,7 @@ __all__ = [
     "get_device",
     "versions",
     "tune_cpu_allocator",
+    "default_threads",
     "use_house_style",
     "show_spins",
     "show_filters",
@@ -30,4 +40,7 @@ __all__ = [
     "plot_comparison",
     "progress",
     "trange",
+    "Table",
+    "show_table",
+    "glue",
 ]

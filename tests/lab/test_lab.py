@@ -1,0 +1,307 @@
+"""The live lecture: every notebook opened and run in a real JupyterLab (``make lab-check``).
+
+A JupyterLab server from the course's environment (with jupyterlab-myst and the widget
+manager) serves a copy of ``notebooks/`` on a free local port, with a token; headless
+Chromium (Debian's ``chromium``, driven by Playwright) opens each notebook, runs all
+cells *in the browser* and waits until every code cell has executed and the kernel is
+idle. Then, for each notebook:
+
+- opening it does not mark it modified (before anything runs), and its solution cells
+  are folded;
+- no cell has an error output, no code cell is left running or unexecuted;
+- the rendered markdown has no raw role or glue text (``{glue``, ``{cite``,
+  ``key:.3f`` leftovers) and no jupyterlab-myst error or "citation not found" marker;
+- the progress bars are ipywidgets (not text);
+- saving the run notebook changes nothing but outputs and execution counts;
+- in 01, moving the temperature slider draws a new configuration.
+
+A screenshot of each notebook goes to ``_build/lab-screenshots/``. The copy keeps the
+repository's notebooks untouched; autosave is off. Needs Debian's ``chromium`` (or
+CHROMIUM=/path/to/chrome).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "_build" / "lab-screenshots"
+LOGS = ROOT / "_build" / "logs"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
+RUN_TIMEOUT_S = 900  # a whole notebook; the slowest takes ~75 s on the reference machine
+
+# JupyterLab settings for the test: every cell stays in the DOM, nothing is saved behind
+# the test's back, and nothing is fetched from the network.
+SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false", "checkForUpdates": False},
+}
+
+# Book-only markup that a front end without myst-nb/sphinx prints raw.
+RAW_MARKUP = re.compile(r"\{(glue|cite)[^}]*\}|\b[a-z][a-z0-9_]*:\.\d+[a-z%]\b")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A running JupyterLab on a copy of the notebooks: (base URL, token, root dir)."""
+    tmp = tmp_path_factory.mktemp("lab")
+    root = tmp / "root"
+    shutil.copytree(ROOT / "notebooks", root / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    settings = tmp / "settings"
+    for name, value in SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    port, token = _free_port(), secrets.token_hex(16)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = open(LOGS / "lab-check-server.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+         f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+         f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={tmp / 'ws'}",
+         "--allow-root", "--LabApp.extension_manager=readonly",
+         "--ServerApp.terminals_enabled=False"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=root,
+        env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"JupyterLab did not start; see {LOGS / 'lab-check-server.log'}")
+            time.sleep(0.5)
+    yield base, token, root
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium, or set CHROMIUM")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+# The state of the open notebook, read through JupyterLab's own objects.
+STATE_JS = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const cells = panel.content.widgets;
+  const code = cells.filter(c => c.model.type === 'code');
+  const errors = [];
+  for (const [i, c] of cells.entries()) {
+    if (c.model.type !== 'code') continue;
+    for (const o of c.model.outputs.toJSON()) {
+      if (o.output_type === 'error') errors.push(`cell ${i}: ${o.ename}: ${o.evalue}`);
+    }
+  }
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return {
+    kernel: kernel ? kernel.status : 'none',
+    dirty: panel.context.model.dirty,
+    n_code: code.length,
+    executed: code.filter(c => c.model.executionCount !== null).length,
+    solutions: cells.filter(c => (c.model.getMetadata('tags') || []).includes('solution')).length,
+    folded_solutions: cells.filter(c => (c.model.getMetadata('tags') || []).includes('solution')
+                                        && c.inputHidden).length,
+    running: code.filter(c => c.model.executionState === 'running').length,
+    errors,
+  };
+}"""
+
+
+def _state(page) -> dict:
+    return page.evaluate(STATE_JS)
+
+
+def _open(page, base, token, name):
+    page.goto(f"{base}/lab/tree/notebooks/{name}.ipynb?reset&token={token}")
+    page.wait_for_function(
+        """() => window.jupyterapp && window.jupyterapp.shell.currentWidget
+             && window.jupyterapp.shell.currentWidget.sessionContext
+             && window.jupyterapp.shell.currentWidget.sessionContext.session
+             && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel
+             && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status
+                === 'idle'""",
+        timeout=120_000)
+    page.wait_for_timeout(2000)  # kernel_info_reply updates the notebook's metadata
+
+
+def _run_all(page, name):
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    quiet_since = None
+    while time.monotonic() < deadline:
+        state = _state(page)
+        finished = state["kernel"] == "idle" and state["running"] == 0
+        if finished and (state["executed"] == state["n_code"] or state["errors"]):
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since > 3:  # idle and nothing queued for 3 s
+                return state
+        else:
+            quiet_since = None
+        page.wait_for_timeout(1000)
+    pytest.fail(f"{name}: not finished after {RUN_TIMEOUT_S} s: {_state(page)}")
+
+
+def _markdown_problems(page) -> list[str]:
+    """Raw markup and rendering errors in the rendered markdown cells."""
+    return page.evaluate("""(pattern) => {
+      const re = new RegExp(pattern);
+      const problems = [];
+      const panel = window.jupyterapp.shell.currentWidget;
+      for (const [i, c] of panel.content.widgets.entries()) {
+        if (c.model.type !== 'markdown') continue;
+        const text = c.node.querySelector('.jp-MarkdownOutput, .jp-RenderedMarkdown,'
+                                          + ' .myst') ? c.node.innerText : '';
+        const m = text.match(re);
+        if (m) problems.push(`cell ${i}: raw markup '${m[0]}'`);
+        const bad = c.node.querySelectorAll(
+          '[class*="error"], [class*="Error"], [title*="not found"], [title*="Unknown"]');
+        for (const el of bad) problems.push(
+          `cell ${i}: ${el.className || el.tagName}: ${(el.title || el.innerText).slice(0, 80)}`);
+        if (!c.rendered) problems.push(`cell ${i}: markdown cell not rendered`);
+      }
+      return problems;
+    }""", RAW_MARKUP.pattern)
+
+
+def _without_outputs(nb: dict) -> dict:
+    nb = json.loads(json.dumps(nb))
+    nb["metadata"].pop("widgets", None)  # widget state; the pre-commit hook strips it
+    for cell in nb["cells"]:
+        if isinstance(cell["source"], list):  # a list of lines or one string: the same text
+            cell["source"] = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+        cell["metadata"].pop("execution", None)
+        # Running a cell unfolds it (JupyterLab renders a markdown cell it runs and shows
+        # the outputs it produces): the folding of the solutions is checked on opening.
+        cell["metadata"].pop("jupyter", None)
+    return nb
+
+
+def _difference(original: dict, model: dict) -> str:
+    """The first place where JupyterLab's model of a notebook differs from the file."""
+    if original["metadata"] != model["metadata"]:
+        return f"metadata {original['metadata']} became {model['metadata']}"
+    for key in ("nbformat", "nbformat_minor"):
+        if original[key] != model[key]:
+            return f"{key} {original[key]} became {model[key]}"
+    for a, b in zip(original["cells"], model["cells"]):
+        if a != b:
+            keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+            changes = ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in keys)
+            return f"cell {a.get('id')}: {changes}"
+    return "no difference in the notebook's JSON"
+
+
+def _check_slider(page):
+    """01: the temperature slider draws a new configuration when it moves."""
+    slider = page.locator(".widget-slider").first
+    slider.scroll_into_view_if_needed()
+    output = page.locator(".widget-slider").first.locator(
+        "xpath=ancestor::div[contains(@class,'jp-OutputArea-output')]")
+    image = output.locator("img").first
+    image.wait_for(timeout=60_000)
+    before = image.get_attribute("src")
+    readout = page.locator(".widget-slider .widget-readout").first
+    readout.click()
+    readout.press("Control+a")
+    readout.type("3.5")
+    readout.press("Enter")
+    page.wait_for_function(
+        """([el, before]) => { const img = el.querySelector('img');
+                               return img && img.getAttribute('src') !== before; }""",
+        arg=[output.element_handle(), before], timeout=60_000)
+    text = output.inner_text()
+    assert "T = 3.50" in text, text[-300:]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_in_jupyterlab(lab, browser, name):
+    base, token, root = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    console_errors = []
+    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    try:
+        _open(page, base, token, name)
+        opened = _state(page)
+        assert opened["folded_solutions"] == opened["solutions"] > 0, (
+            f"{name}: solution cells not folded on opening: {opened}")
+        if opened["dirty"]:
+            model = page.evaluate(
+                "() => window.jupyterapp.shell.currentWidget.context.model.toJSON()")
+            original = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
+            pytest.fail(f"{name}: marked modified right after opening: "
+                        f"{_difference(original, model)}")
+
+        state = _run_all(page, name)
+        assert not state["errors"], f"{name}: error outputs: {state['errors']}"
+        assert state["executed"] == state["n_code"], f"{name}: unexecuted cells: {state}"
+
+        problems = _markdown_problems(page)
+        assert not problems, f"{name}: " + "\n".join(problems)
+
+        n_bars = page.locator(".jp-OutputArea-output .widget-hprogress").count()
+        assert n_bars >= 1, f"{name}: no progress bar rendered as a widget"
+        text_bars = page.locator(".jp-OutputArea-output").filter(
+            has_text=re.compile(r"\d+/\d+ \[\d")).count()
+        assert text_bars == 0, f"{name}: {text_bars} progress bars rendered as text"
+
+        if name == "01_cnn":
+            _check_slider(page)
+
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        page.wait_for_function(
+            "() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
+            timeout=30_000)
+        saved = json.loads((root / "notebooks" / f"{name}.ipynb").read_text())
+        original = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
+        saved, original = _without_outputs(saved), _without_outputs(original)
+        assert saved == original, (
+            f"{name}: saving changed more than outputs: {_difference(original, saved)}")
+        assert not console_errors, f"{name}: JavaScript errors: {console_errors}"
+    finally:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.evaluate("() => { const p = window.jupyterapp && window.jupyterapp.shell"
+                      ".currentWidget; if (p && p.content) p.content.node.scrollTop = 0; }")
+        page.screenshot(path=str(SHOTS / f"{name}.png"))
+        page.close()
