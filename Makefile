@@ -2,16 +2,25 @@
 # requirements and the utils package (re-installed when requirements.txt or
 # pyproject.toml change). PYTHON picks the interpreter that creates the venv.
 PYTHON ?= python3
+SHELL  := /bin/bash
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LOGS   := _build/logs
+# make test runs the notebooks in parallel: WORKERS pytest-xdist workers (one per core,
+# at most one per notebook), each kernel with THREADS PyTorch threads, so that
+# WORKERS x THREADS = cores and no worker's threads wait for another's.
+NPROC   := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
+WORKERS ?= $(shell n=$(NPROC); echo $$(( n < 6 ? n : 6 )))
+THREADS ?= $(shell echo $$(( $(NPROC) / $(WORKERS) > 1 ? $(NPROC) / $(WORKERS) : 1 )))
 
-.PHONY: help test book lab student browser-check bench bench-ising lint clean
+.PHONY: help test book lab lab-check student browser-check bench bench-ising lint clean
 
 help:
 	@echo "make test           unit tests + every cell of every notebook (nbval)"
 	@echo "make book           build the web book into _build/html (warnings are errors)"
 	@echo "make lab            open the notebooks in JupyterLab"
+	@echo "make lab-check      run every notebook in a real JupyterLab in headless Chromium"
 	@echo "make student        student notebooks + book without solutions in _build/student"
 	@echo "make browser-check  open every page of the built book in headless Chromium"
 	@echo "make bench          time every notebook and the lecture's own code"
@@ -25,15 +34,25 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --no-deps -e .
 	touch $(STAMP)
 
+# The whole run is logged to _build/logs/test.log (and test.xml): a failed notebook cell
+# shows its traceback there and in the terminal.
 test: $(STAMP)
-	$(PY) -m pytest tests notebooks --ignore=tests/student --ignore=tests/browser \
-		--nbval-lax --nbval-current-env -p no:cacheprovider
+	@mkdir -p $(LOGS)
+	set -o pipefail; DL4PHYS_THREADS=$(THREADS) $(PY) -m pytest tests notebooks \
+		--ignore=tests/student --ignore=tests/browser --ignore=tests/lab \
+		--nbval-lax --nbval-current-env -p no:cacheprovider -rfE \
+		-n $(WORKERS) --dist loadfile --junitxml=$(LOGS)/test.xml 2>&1 | tee $(LOGS)/test.log
 
 book: $(STAMP)
 	DL4PHYS_PROGRESS=text $(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
+
+lab-check: $(STAMP)
+	@mkdir -p $(LOGS)
+	set -o pipefail; $(PY) -m pytest tests/lab -p no:cacheprovider -rfE \
+		--junitxml=$(LOGS)/lab-check.xml 2>&1 | tee $(LOGS)/lab-check.log
 
 student: book
 	$(PY) scripts/student_edition.py
@@ -50,7 +69,7 @@ bench-ising: $(STAMP)
 	cd benchmarks && ../$(PY) ising_speed.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check utils tests benchmarks scripts notebooks _ext
+	$(PY) -m ruff check conftest.py utils tests benchmarks scripts notebooks _ext
 
 clean:
 	rm -rf _build .jupyter_cache

@@ -1,5 +1,7 @@
 """Specification of utils.session, utils.plotting and utils.progress."""
 
+import os
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -10,6 +12,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from utils import (  # noqa: E402
+    Table,
+    default_threads,
     get_device,
     plot_comparison,
     plot_loss,
@@ -144,3 +148,57 @@ def test_progress_modes(monkeypatch, capsys):
         trange(2)
     with pytest.raises(ValueError, match="n must"):
         trange(-1)
+
+
+def test_setup_sets_the_thread_count_and_sampling_keeps_it(monkeypatch):
+    from utils.ising import sample
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("DL4PHYS_THREADS", "1")
+        setup(seed=0, style=False)
+        assert torch.get_num_threads() == 1
+        sample(8, [2.0, 3.0], 2, n_equilibrate=5, seed=0)  # Numba's OpenMP parallel region
+        assert torch.get_num_threads() == 1
+        setup(seed=0, style=False, threads=2)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_bad_thread_count_names_the_variable(monkeypatch, value):
+    monkeypatch.setenv("DL4PHYS_THREADS", value)
+    with pytest.raises(ValueError, match="DL4PHYS_THREADS must be a positive integer"):
+        default_threads()
+
+
+@pytest.mark.parametrize("threads", [0, -2, 1.5, True, "2"])
+def test_bad_threads_argument_is_rejected(threads):
+    with pytest.raises(ValueError, match="threads must be a positive integer"):
+        setup(seed=0, style=False, threads=threads)
+
+
+def test_default_threads_leaves_room_for_one_busy_process(monkeypatch):
+    monkeypatch.delenv("DL4PHYS_THREADS", raising=False)
+    n = default_threads()
+    assert 1 <= n and (n == 1 or n <= (os.cpu_count() or 1) // 2)
+
+
+def test_table_has_markdown_and_plain_text_forms():
+    table = Table(("Method", "error"), [("PINN", "1.5e-05"), ("a|b", 2)], title="Heat")
+    markdown = table._repr_markdown_()
+    assert markdown.splitlines() == [
+        "**Heat**", "", "| Method | error |", "|---|---|", "| PINN | 1.5e-05 |", r"| a\|b | 2 |"]
+    text = repr(table)
+    assert text.splitlines()[0] == "Heat" and "PINN" in text and "1.5e-05" in text
+
+
+@pytest.mark.parametrize("header, rows, match", [
+    ((), [], "header must be a non-empty"),
+    ("Method", [], "header must be a non-empty"),
+    (("a", "b"), [("only one",)], r"rows\[0\] must have 2 values"),
+])
+def test_bad_table_input_says_what_is_wrong(header, rows, match):
+    with pytest.raises(ValueError, match=match):
+        Table(header, rows)

@@ -24,6 +24,7 @@ pictures:
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from numbers import Integral
 
@@ -238,7 +239,14 @@ def sample(
     states[states == 0] = 0x9E3779B97F4A7C15  # xorshift needs a non-zero state
 
     out = np.empty((temps.size, n_samples, L, L), dtype=np.int8)
+    torch = sys.modules.get("torch")
+    torch_threads = torch.get_num_threads() if torch is not None else None
     _run_chains(out, thresholds, p_add, states, n_equilibrate, n_between, method == "wolff")
+    if torch is not None and torch.get_num_threads() != torch_threads:
+        # Numba's OpenMP threading layer shares the process-wide OpenMP thread count with
+        # PyTorch and resets it to Numba's own (all cores) when a parallel region starts;
+        # restore what setup() chose, or PyTorch would oversubscribe a busy machine.
+        torch.set_num_threads(torch_threads)
     return out.reshape(-1, L, L), np.repeat(temps, n_samples)
 
 

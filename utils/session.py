@@ -12,7 +12,9 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "get_device", "versions", "tune_cpu_allocator", "setup"]
+__all__ = [
+    "seed_everything", "get_device", "versions", "tune_cpu_allocator", "default_threads", "setup",
+]
 
 _DEVICES = ("cpu", "cuda")
 
@@ -97,14 +99,53 @@ def tune_cpu_allocator() -> bool:
         return False
 
 
-def setup(seed: int = 42, *, prefer: str | None = None, style: bool = True) -> torch.device:
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def default_threads() -> int:
+    """PyTorch CPU threads for a notebook: ``DL4PHYS_THREADS``, else half the cores.
+
+    PyTorch's default (one thread per core) is fastest on an idle machine, but its
+    OpenMP threads wait for each other at every operation: when any other busy process
+    (a second kernel, a browser, a parallel test worker) takes one core, every step waits
+    for the descheduled thread. Measured on the 2-core test machine, a notebook then ran
+    many times slower (``benchmarks/thread_robustness.py``). Half the cores leaves room
+    for one other busy process at a small cost on an idle machine; the results do not
+    depend on the thread count (every check passes and every glued value is identical
+    with 1 and 2 threads). ``make test`` sets ``DL4PHYS_THREADS`` so that parallel
+    workers times threads equals the cores.
+    """
+    value = os.environ.get("DL4PHYS_THREADS")
+    if value is None or value == "":
+        return max(1, _available_cores() // 2)
+    try:
+        threads = int(value)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ValueError(f"DL4PHYS_THREADS must be a positive integer, got {value!r}")
+    return threads
+
+
+def setup(seed: int = 42, *, prefer: str | None = None, style: bool = True,
+          threads: int | None = None) -> torch.device:
     """Seed everything, apply the plotting house style, print versions; return the device.
 
     Prints the lecture's first line, ``PyTorch <version>, device: <device>``, followed by
-    the other versions and the CPU thread count. Also applies :func:`tune_cpu_allocator`.
+    the other versions and the CPU thread count. Also applies :func:`tune_cpu_allocator`
+    and sets PyTorch's CPU threads to ``threads`` (default: :func:`default_threads`).
     """
+    if threads is None:
+        threads = default_threads()
+    elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
     seed_everything(seed)
     tune_cpu_allocator()
+    torch.set_num_threads(threads)
     if style:
         from .plotting import use_house_style
 
