@@ -12,15 +12,18 @@ LOGS   := _build/logs
 # WORKERS x THREADS = cores and no worker's threads wait for another's.
 NPROC   := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 WORKERS ?= $(shell n=$(NPROC); echo $$(( n < 6 ? n : 6 )))
+# make lab-check: notebooks open in LAB_WORKERS JupyterLab servers and browsers at once.
+LAB_WORKERS ?= 2
 THREADS ?= $(shell echo $$(( $(NPROC) / $(WORKERS) > 1 ? $(NPROC) / $(WORKERS) : 1 )))
 
-.PHONY: help test book lab lab-check student browser-check bench bench-ising lint clean
+.PHONY: help test book lab lab-check publish-check student browser-check bench bench-ising lint clean
 
 help:
 	@echo "make test           unit tests + every cell of every notebook (nbval)"
 	@echo "make book           build the web book into _build/html (warnings are errors)"
 	@echo "make lab            open the notebooks in JupyterLab"
 	@echo "make lab-check      run every notebook in a real JupyterLab in headless Chromium"
+	@echo "make publish-check  launch links with an example repository URL (after make book)"
 	@echo "make student        student notebooks + book without solutions in _build/student"
 	@echo "make browser-check  open every page of the built book in headless Chromium"
 	@echo "make bench          time every notebook and the lecture's own code"
@@ -39,20 +42,27 @@ $(STAMP): requirements.txt pyproject.toml
 test: $(STAMP)
 	@mkdir -p $(LOGS)
 	set -o pipefail; DL4PHYS_THREADS=$(THREADS) $(PY) -m pytest tests notebooks \
-		--ignore=tests/student --ignore=tests/browser --ignore=tests/lab \
+		--ignore=tests/student --ignore=tests/browser --ignore=tests/lab --ignore=tests/publish \
 		--nbval-lax --nbval-current-env -p no:cacheprovider -rfE \
 		-n $(WORKERS) --dist loadfile --junitxml=$(LOGS)/test.xml 2>&1 | tee $(LOGS)/test.log
 
+# The book executes one notebook at a time: each kernel gets all the cores.
 book: $(STAMP)
-	DL4PHYS_PROGRESS=text $(VENV)/bin/jupyter-book build . -W -n --keep-going
+	DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} \
+		$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
 lab-check: $(STAMP)
 	@mkdir -p $(LOGS)
-	set -o pipefail; $(PY) -m pytest tests/lab -p no:cacheprovider -rfE \
+	set -o pipefail; $(PY) -m pytest tests/lab -p no:cacheprovider -rfE -n $(LAB_WORKERS) \
 		--junitxml=$(LOGS)/lab-check.xml 2>&1 | tee $(LOGS)/lab-check.log
+
+publish-check: $(STAMP)
+	@mkdir -p $(LOGS)
+	set -o pipefail; $(PY) -m pytest tests/publish -p no:cacheprovider -rfE 2>&1 \
+		| tee $(LOGS)/publish-check.log
 
 student: book
 	$(PY) scripts/student_edition.py

@@ -15,9 +15,11 @@ idle. Then, for each notebook:
 - saving the run notebook changes nothing but outputs and execution counts;
 - in 01, moving the temperature slider draws a new configuration.
 
-A screenshot of each notebook goes to ``_build/lab-screenshots/``. The copy keeps the
-repository's notebooks untouched; autosave is off. Needs Debian's ``chromium`` (or
-CHROMIUM=/path/to/chrome).
+A screenshot of each notebook goes to ``_build/lab-screenshots/``. ``make lab-check``
+runs two notebooks at a time (pytest-xdist: two servers, two browsers; each kernel uses
+``utils.setup``'s thread count, half the cores, so that they do not stall each other).
+The copy keeps the repository's notebooks untouched; autosave is off. Needs Debian's
+``chromium`` (or CHROMIUM=/path/to/chrome).
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ def lab(tmp_path_factory):
         path.write_text(json.dumps(value))
     port, token = _free_port(), secrets.token_hex(16)
     LOGS.mkdir(parents=True, exist_ok=True)
-    log = open(LOGS / "lab-check-server.log", "w")
+    server_log = LOGS / f"lab-check-server-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+    log = open(server_log, "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
          f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}",
@@ -95,7 +98,7 @@ def lab(tmp_path_factory):
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                pytest.fail(f"JupyterLab did not start; see {LOGS / 'lab-check-server.log'}")
+                pytest.fail(f"JupyterLab did not start; see {server_log}")
             time.sleep(0.5)
     yield base, token, root
     server.terminate()

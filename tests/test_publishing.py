@@ -1,0 +1,150 @@
+"""Publishing: the workflows that deploy the book, and what launch buttons and Binder need.
+
+Checked offline: the workflow files against GitHub's workflow schema (check-jsonschema
+ships it), the facts that break a Pages deployment when wrong, and the one repository
+URL that every button and the Colab set-up cells must share.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
+
+
+def _workflow(name: str) -> dict:
+    data = yaml.safe_load((WORKFLOWS / name).read_text())
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as True
+    return data
+
+
+@pytest.mark.parametrize("name", ["book.yml", "tests.yml"])
+def test_workflow_validates_against_githubs_schema(name):
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+         "vendor.github-workflows", str(WORKFLOWS / name)],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_schema_check_rejects_a_misspelt_key(tmp_path):
+    broken = (WORKFLOWS / "book.yml").read_text().replace("runs-on:", "run-on:", 1)
+    (tmp_path / "broken.yml").write_text(broken)
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+         "vendor.github-workflows", str(tmp_path / "broken.yml")],
+        capture_output=True, text=True)
+    assert result.returncode != 0
+
+
+def test_book_workflow_deploys_to_pages_from_main_only():
+    wf = _workflow("book.yml")
+    assert wf["on"]["push"]["branches"] == ["main"] and "pull_request" in wf["on"]
+    build, deploy = wf["jobs"]["build"], wf["jobs"]["deploy"]
+    assert deploy["needs"] == "build"
+    assert deploy["environment"]["name"] == "github-pages"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert "refs/heads/main" in deploy["if"] and "pull_request" in deploy["if"]
+    assert wf["concurrency"]["cancel-in-progress"] is False  # one deployment at a time
+    uses = {step.get("uses", "").split("@")[0]: step for step in build["steps"]}
+    assert uses["actions/upload-pages-artifact"]["with"]["path"] == "_build/html"
+    assert "actions/deploy-pages" in {s.get("uses", "").split("@")[0] for s in deploy["steps"]}
+    runs = " ".join(step.get("run", "") for step in build["steps"])
+    assert "make book" in runs  # the same -W build as locally
+    cache = uses["actions/cache"]["with"]
+    assert cache["path"] == "_build/.jupyter_cache"
+    for part in ("notebooks/", "utils/", "requirements.txt"):
+        assert part in cache["key"]
+    assert "failure()" in str([s.get("if") for s in build["steps"]])  # reports on failure
+
+
+def test_tests_workflow_runs_ci_on_pull_requests():
+    wf = _workflow("tests.yml")
+    assert "pull_request" in wf["on"]
+    steps = wf["jobs"]["ci"]["steps"]
+    assert any(step.get("run", "").strip() == "bash .ci/run" for step in steps)
+
+
+def test_jupyter_book_is_pinned_below_2():
+    requirements = (ROOT / "requirements.txt").read_text()
+    assert "jupyter-book>=1.0.4,<2" in requirements
+
+
+def test_config_uses_branch_main():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["repository"]["branch"] == "main"  # Jupyter Book 1 defaults to master
+
+
+def test_binder_builds_from_the_root_environment_file():
+    assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
+    for competing in ("runtime.txt", "apt.txt", "Dockerfile", "postBuild"):
+        assert not (ROOT / competing).exists(), competing
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-e ." in pip_section  # the course package
+
+
+def test_colab_cells_use_the_books_repository_url():
+    from scripts.repository_url import colab_cell_url, config_url
+
+    url = config_url()
+    for name in NAMES:
+        nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
+        assert colab_cell_url(nb) == url, f"{name}: Colab cell and _config.yml differ"
+
+
+def _colab_source(name: str) -> str:
+    from scripts.repository_url import colab_cell
+
+    nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
+    return "".join(colab_cell(nb)["source"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_colab_cell_does_nothing_outside_colab(name, monkeypatch):
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(_colab_source(name), {})
+    assert calls == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_colab_cell_installs_the_course_package_on_colab(name, monkeypatch):
+    import types
+
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append((cmd, kw)))
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    url = "https://github.com/example-org/dl4phys"
+    source = re.sub(r'COURSE_REPOSITORY = "[^"]*"', f'COURSE_REPOSITORY = "{url}"',
+                    _colab_source(name))
+    exec(source, {})
+    (command, kwargs), = calls
+    assert command[1:4] == ["-m", "pip", "install"]
+    assert command[-1] == f"dl4phys-utils @ git+{url}@main"
+    assert kwargs == {"check": True}
+
+
+def test_colab_cell_without_a_url_says_what_to_do(monkeypatch):
+    import types
+
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    with pytest.raises(RuntimeError, match="scripts/repository_url.py"):
+        exec(re.sub(r'COURSE_REPOSITORY = "[^"]*"', 'COURSE_REPOSITORY = ""',
+                    _colab_source("01_cnn")), {})
+
+
+def test_colab_cell_is_first_code_cell_and_hidden_in_the_book():
+    for name in NAMES:
+        nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
+        first = next(c for c in nb["cells"] if c["cell_type"] == "code")
+        assert {"colab-setup", "remove-cell"} <= set(first["metadata"]["tags"]), name
