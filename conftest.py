@@ -25,7 +25,7 @@ def _reason(exc: BaseException) -> str:
     traceback = _ANSI.sub("", getattr(exc, "inner_traceback", None) or "")
     lines = [line.strip() for line in traceback.splitlines() if line.strip()]
     last = lines[-1] if lines else ""
-    return f"{exc} - {last}" if last else str(exc)
+    return f"{last} ({exc})" if last else str(exc)
 
 
 def pytest_collection_modifyitems(items):
@@ -35,8 +35,8 @@ def pytest_collection_modifyitems(items):
         item.output_timeout = NBVAL_OUTPUT_TIMEOUT_S
         original = item.repr_failure
 
-        def repr_failure(excinfo, _original=original, _item=item):
+        def repr_failure(excinfo, _original=original):
             report = _original(excinfo)
-            return f"cell {getattr(_item, 'cell_num', '?')}: {_reason(excinfo.value)}\n{report}"
+            return f"{_reason(excinfo.value)}\n{report}"
 
         item.repr_failure = repr_failure

@@ -63,11 +63,12 @@ def main() -> None:
             hog.wait()
         ratio = busy / idle if busy and idle else None
         rows.append({"threads": threads, "idle_s": idle, "busy_s": busy, "ratio": ratio})
+        busy_text = f"{busy:.1f} s" if busy else f"not finished (a cell ran over {args.cap:.0f} s)"
+        ratio_text = f"{ratio:.2f}" if ratio else "-"
         print(f"{args.notebook}, {threads} thread(s): idle {idle:.1f} s, beside one busy "
-              f"process {busy if busy is None else round(busy, 1)} s, "
-              f"ratio {ratio if ratio is None else round(ratio, 2)}", flush=True)
+              f"process {busy_text}, ratio {ratio_text}", flush=True)
     result = {"notebook": args.notebook, "machine": platform.processor() or platform.machine(),
-              "cores": os.cpu_count(), "rows": rows}
+              "cores": os.cpu_count(), "cell_limit_s": args.cap, "rows": rows}
     (HERE / "thread_robustness.json").write_text(json.dumps(result, indent=2) + "\n")
 
 

@@ -197,7 +197,7 @@ def _markdown_problems(page) -> list[str]:
         const m = text.match(re);
         if (m) problems.push(`cell ${i}: raw markup '${m[0]}'`);
         const bad = c.node.querySelectorAll(
-          '[class*="error"], [class*="Error"], [title*="not found"], [title*="Unknown"]');
+          '[class*="error" i], [title*="not found" i], [title*="unknown" i]');
         for (const el of bad) problems.push(
           `cell ${i}: ${el.className || el.tagName}: ${(el.title || el.innerText).slice(0, 80)}`);
         if (!c.rendered) problems.push(`cell ${i}: markdown cell not rendered`);
