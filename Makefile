@@ -72,8 +72,10 @@ browser-check: $(STAMP)
 	@test -d _build/html || { echo "No _build/html: run 'make book' first"; exit 1; }
 	$(PY) -m pytest tests/browser -p no:cacheprovider
 
+# Like the book, one notebook at a time on an idle machine: all cores, as the lecture's
+# code gets (DL4PHYS_THREADS=1 make bench: what a 2-core laptop gets by default).
 bench: $(STAMP)
-	cd benchmarks && ../$(PY) course_benchmark.py
+	cd benchmarks && DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} ../$(PY) course_benchmark.py
 
 bench-ising: $(STAMP)
 	cd benchmarks && ../$(PY) ising_speed.py

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import platform
 import re
 import time
@@ -92,9 +93,12 @@ def main(with_lecture: bool = True, lecture_content_only: bool = False) -> dict:
     for name in NOTEBOOKS:
         times[name], values[name] = run_notebook(name, lecture_content_only)
         print(f"{name:18s} {times[name]:6.1f} s", flush=True)
+    from utils import default_threads
+
     result = {
-        "machine": f"{platform.processor() or platform.machine()}, "
-                   f"{torch.get_num_threads()} torch threads",
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+                   f"notebooks: {default_threads()} PyTorch threads (utils.setup); "
+                   f"lecture's code: PyTorch's default, {torch.get_num_threads()}",
         "notebook_seconds": times,
         "course_total_seconds": sum(times.values()),
         "glued": values,
