@@ -86,6 +86,12 @@ def test_page_renders_offline(name, server, browser):
         student_edition = HTML.parent.name == "student"
         assert page.locator("div.solution").count() == (0 if student_edition else n_solutions)
 
+    if (ROOT / Path(name).with_suffix(".ipynb")).exists():
+        # results tables displayed by code (utils.show_table) render as tables, not as text
+        assert page.locator(".cell_output table").count() >= 1, "no results table rendered"
+        raw = page.locator(".cell_output").filter(has_text=re.compile(r"\|\s*(---|—)\s*\|"))
+        assert raw.count() == 0, "a Markdown table in an output is shown as raw text"
+
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / (re.sub(r"[/.]", "_", name) + ".png")), full_page=True)
     page.close()
