@@ -73,31 +73,46 @@ def executed(path: Path):
     return merged
 
 
-def build_book() -> Path:
+def build_from_cache(src: Path, edit_config, edit_notebook=lambda nb: nb, log=None) -> Path:
+    """Build a copy of the book in ``src`` from ``make book``'s execution cache.
+
+    Nothing is executed again: each notebook is written with the outputs of its last
+    execution (``edit_notebook`` may change it first), and ``edit_config`` changes the
+    parsed ``_config.yml`` in place, whose execution is switched off. The build runs
+    with warnings as errors, like ``make book``. Returns the built ``_build/html``.
+    """
     if not CACHE.is_dir():
         raise SystemExit("No execution cache in _build/.jupyter_cache: run `make book` first")
-    src = OUT / "book"
     shutil.rmtree(src, ignore_errors=True)
     (src / "notebooks").mkdir(parents=True)
     for name in BOOK_FILES:
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "_ext", src / "_ext")
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        nbformat.write(strip_solutions(executed(path), keep_outputs=True),
-                       src / "notebooks" / path.name)
+        nbformat.write(edit_notebook(executed(path)), src / "notebooks" / path.name)
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    config["title"] += " (student edition)"
     config["execute"]["execute_notebooks"] = "off"  # outputs come from the main build
-    config["sphinx"].setdefault("config", {})["hide_solutions"] = True
+    edit_config(config)
     (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     subprocess.run([str(jupyter_book), "build", str(src), "-W", "-n", "--keep-going"],
-                   check=True)
+                   check=True, stdout=log, stderr=subprocess.STDOUT if log else None)
+    return src / "_build" / "html"
+
+
+def _student_config(config: dict) -> None:
+    config["title"] += " (student edition)"
+    config["sphinx"].setdefault("config", {})["hide_solutions"] = True
+
+
+def build_book() -> Path:
+    built = build_from_cache(OUT / "book", _student_config,
+                             lambda nb: strip_solutions(nb, keep_outputs=True))
     html = OUT / "html"
     shutil.rmtree(html, ignore_errors=True)
-    shutil.copytree(src / "_build" / "html", html)
+    shutil.copytree(built, html)
     return html
 
 
