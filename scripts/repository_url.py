@@ -50,13 +50,6 @@ def colab_cell_url(nb: dict) -> str:
     return match.group(1)
 
 
-def colab_cell_branch(nb: dict) -> str:
-    match = _BRANCH_LINE.search("".join(colab_cell(nb)["source"]))
-    if match is None:
-        raise ValueError("the Colab cell has no line COURSE_BRANCH = \"...\"")
-    return match.group(1)
-
-
 def set_url(url: str, branch: str = "main") -> None:
     """Write ``url`` and ``branch`` into _config.yml and every notebook's Colab cell."""
     url = url.rstrip("/")
