@@ -16,7 +16,7 @@ WORKERS ?= $(shell n=$(NPROC); echo $$(( n < 6 ? n : 6 )))
 LAB_WORKERS ?= 2
 THREADS ?= $(shell echo $$(( $(NPROC) / $(WORKERS) > 1 ? $(NPROC) / $(WORKERS) : 1 )))
 
-.PHONY: help test book lab lab-check publish-check student browser-check bench bench-ising lint clean
+.PHONY: help test book lab lab-check publish-check student assignments grade assignments-check browser-check bench bench-ising lint clean
 
 help:
 	@echo "make test           unit tests + every cell of every notebook (nbval)"
@@ -25,6 +25,9 @@ help:
 	@echo "make lab-check      run every notebook in a real JupyterLab in headless Chromium"
 	@echo "make publish-check  launch links with an example repository URL (after make book)"
 	@echo "make student        student notebooks + book without solutions in _build/student"
+	@echo "make assignments    otter-grader assignments in _build/assignments (student + autograder)"
+	@echo "make grade SUBMISSIONS=dir   grade submitted notebooks: _build/grades/grades.csv"
+	@echo "make assignments-check       grading tests (after make assignments)"
 	@echo "make browser-check  open every page of the built book in headless Chromium"
 	@echo "make bench          time every notebook and the lecture's own code"
 	@echo "make bench-ising    Ising sampler against the lecture's Metropolis loop"
@@ -43,6 +46,7 @@ test: $(STAMP)
 	@mkdir -p $(LOGS)
 	set -o pipefail; DL4PHYS_THREADS=$(THREADS) $(PY) -m pytest tests notebooks \
 		--ignore=tests/student --ignore=tests/browser --ignore=tests/lab --ignore=tests/publish \
+		--ignore=tests/assignments \
 		--nbval-lax --nbval-current-env -p no:cacheprovider -rfE \
 		-n $(WORKERS) --dist loadfile --junitxml=$(LOGS)/test.xml 2>&1 | tee $(LOGS)/test.log
 
@@ -67,6 +71,24 @@ publish-check: $(STAMP)
 student: book
 	$(PY) scripts/student_edition.py
 	$(PY) -m pytest tests/student -p no:cacheprovider
+
+# Each notebook is executed once, by otter assign, which refuses to finish unless the
+# solution version scores full marks. One notebook at a time, all cores (like the book).
+assignments: $(STAMP)
+	DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} $(PY) scripts/assignments.py
+
+# make grade SUBMISSIONS=folder [ASSIGNMENT=name] [TIMEOUT=seconds per submission]
+TIMEOUT ?= 900
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [ASSIGNMENT=name] [TIMEOUT=s]"; exit 2; }
+	DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} $(PY) scripts/grade.py \
+		"$(SUBMISSIONS)" --timeout $(TIMEOUT) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+
+assignments-check: $(STAMP)
+	@mkdir -p $(LOGS)
+	set -o pipefail; DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} \
+		$(PY) -m pytest tests/assignments -p no:cacheprovider -rfE \
+		--junitxml=$(LOGS)/assignments-check.xml 2>&1 | tee $(LOGS)/assignments-check.log
 
 browser-check: $(STAMP)
 	@test -d _build/html || { echo "No _build/html: run 'make book' first"; exit 1; }
