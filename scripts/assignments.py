@@ -120,10 +120,14 @@ def check_student_notebook(path: Path, source) -> None:
     problems = []
     if any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
         problems.append("code cells with outputs")
-    student_text = "\n".join(c.source for c in nb.cells)
+    # Code of a solution must not survive in the answer cells (the lecture's own cells may
+    # share a line with it); the discussion must not appear anywhere.
+    answers = "\n".join(c.source for c in nb.cells
+                        if "otter_answer_cell" in c.metadata.get("tags", []))
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     for q in questions(source):
         leaked = [line for cell in q["solution"] for line in solution_lines(cell)
-                  if line in student_text]
+                  if line in (prose if cell.cell_type == "markdown" else answers)]
         if leaked:
             problems.append(f"{q['name']}: solution lines {leaked}")
     tests = nb.metadata.get("otter", {}).get("tests", {})

@@ -34,7 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from scripts.assignments import OUT as ASSIGNMENTS, autograder_zip  # noqa: E402
+from scripts.assignments import OUT as ASSIGNMENTS  # noqa: E402
+from scripts.assignments import autograder_zip
 
 FIELDS = ["student", "assignment", "question", "score", "max", "note"]
 SUBMISSION = "(submission)"

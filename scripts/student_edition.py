@@ -2,7 +2,9 @@
 
 - ``_build/student/notebooks/``: the five notebooks without their solutions (cells tagged
   ``solution``: the gated ``{solution-start}``/``{solution-end}`` markers, the solution
-  code and its discussion), stored without outputs, exercise prompts kept.
+  code and its discussion) and without the assignment markup (otter's raw delimiter
+  cells and its test cells, tagged ``otter-test``), stored without outputs, exercise
+  prompts kept. The self-grading assignments are ``make assignments``.
 - ``_build/student/html/``: the web book with the same notebooks, built from the outputs
   of the last ``make book`` (taken from its execution cache, no re-execution), with
   sphinx-exercise's ``hide_solutions`` switched on as well.
@@ -26,14 +28,17 @@ CACHE = ROOT / "_build" / ".jupyter_cache"  # jupyter-book's execution cache
 BOOK_FILES = ["intro.md", "summary.md", "references.md", "execution_statistics.md",
               "references.bib", "_toc.yml"]
 SOLUTION_TAG = "solution"
+TEST_TAG = "otter-test"
 
 
 def is_solution(cell) -> bool:
-    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+    """A worked solution, or the assignment markup (otter's delimiters and tests)."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    return SOLUTION_TAG in tags or TEST_TAG in tags or cell.get("cell_type") == "raw"
 
 
 def strip_solutions(nb, keep_outputs: bool = False):
-    """A copy of ``nb`` without solution cells (and without outputs unless asked)."""
+    """A copy of ``nb`` without solution and assignment cells (and outputs unless asked)."""
     student = nbformat.from_dict(nb)
     student.cells = [c for c in student.cells if not is_solution(c)]
     if not keep_outputs:

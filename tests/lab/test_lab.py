@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "_build" / "lab-screenshots"
 LOGS = ROOT / "_build" / "logs"
 NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
+RELEASE = ROOT / "_build" / "assignments" / "release"
 RUN_TIMEOUT_S = 900  # a whole notebook; the slowest takes ~75 s on the reference machine
 
 # JupyterLab settings for the test: every cell stays in the DOM, nothing is saved behind
@@ -70,6 +71,8 @@ def lab(tmp_path_factory):
     root = tmp / "root"
     shutil.copytree(ROOT / "notebooks", root / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    if RELEASE.is_dir():  # the student assignments (make assignments)
+        shutil.copytree(RELEASE, root / "assignments")
     settings = tmp / "settings"
     for name, value in SETTINGS.items():
         path = settings / name
@@ -139,8 +142,8 @@ def _state(page) -> dict:
     return page.evaluate(STATE_JS)
 
 
-def _open(page, base, token, name):
-    page.goto(f"{base}/lab/tree/notebooks/{name}.ipynb?reset&token={token}")
+def _open(page, base, token, name, folder="notebooks"):
+    page.goto(f"{base}/lab/tree/{folder}/{name}.ipynb?reset&token={token}")
     page.wait_for_function(
         """() => window.jupyterapp && window.jupyterapp.shell.currentWidget
              && window.jupyterapp.shell.currentWidget.sessionContext
@@ -292,4 +295,64 @@ def test_notebook_runs_in_jupyterlab(lab, browser, name):
         page.evaluate("() => { const p = window.jupyterapp && window.jupyterapp.shell"
                       ".currentWidget; if (p && p.content) p.content.node.scrollTop = 0; }")
         page.screenshot(path=str(SHOTS / f"{name}.png"))
+        page.close()
+
+
+def _run_cell(page, index: int) -> None:
+    """Run one cell in the browser and wait until the kernel is idle again."""
+    page.evaluate("""(i) => { const panel = window.jupyterapp.shell.currentWidget;
+                             panel.content.activeCellIndex = i;
+                             return window.jupyterapp.commands.execute('notebook:run-cell'); }""",
+                  index)
+    page.wait_for_function(
+        """(i) => { const panel = window.jupyterapp.shell.currentWidget;
+                    const cell = panel.content.widgets[i];
+                    return cell.model.executionCount !== null
+                           && cell.model.executionState !== 'running'
+                           && panel.sessionContext.session.kernel.status === 'idle'; }""",
+        arg=index, timeout=120_000)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_assignment_opens_and_checks_in_jupyterlab(lab, browser, name):
+    """The student notebook of ``make assignments``: opens unmodified with its answer cells
+    unfolded; otter's set-up cell runs, and checking an unanswered question prints, in
+    words, what the public tests miss (no traceback). That its cells up to the first
+    question run without error is tests/assignments' job (they are the lecture's cells,
+    which the test above runs in this browser)."""
+    if not (RELEASE / f"{name}.ipynb").is_file():
+        pytest.skip("run `make assignments` first")
+    base, token, _ = lab
+    nb = json.loads((RELEASE / f"{name}.ipynb").read_text())
+    sources = ["".join(c["source"]) for c in nb["cells"]]
+    check = next(i for i, s in enumerate(sources) if s.startswith("grader.check("))
+    question = sources[check].split('"')[1]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    console_errors = []
+    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    try:
+        _open(page, base, token, name, folder="assignments")
+        if _state(page)["dirty"]:
+            model = page.evaluate(
+                "() => window.jupyterapp.shell.currentWidget.context.model.toJSON()")
+            pytest.fail(f"{name} (assignment): marked modified on opening: "
+                        f"{_difference(nb, model)}")
+        folded = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
+            .filter(c => (c.model.getMetadata('tags') || []).includes('otter_answer_cell')
+                         && c.inputHidden).length""")
+        assert folded == 0, f"{name} (assignment): {folded} answer cells open folded"
+        assert sources[0].startswith("# Initialize Otter"), sources[0][:80]
+        _run_cell(page, 0)
+        _run_cell(page, check)
+        state = _state(page)
+        assert not state["errors"], f"{name} (assignment): {state['errors']}"
+        output = page.evaluate(
+            "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node.innerText",
+            check)
+        assert question in output and "`" in output, output[-600:]
+        assert "AssertionError" in output, output[-600:]
+        assert not console_errors, f"{name} (assignment): JavaScript errors: {console_errors}"
+    finally:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"assignment-{name}.png"))
         page.close()

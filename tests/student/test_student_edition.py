@@ -34,6 +34,8 @@ def test_student_notebook_has_prompts_and_no_solutions(name):
     text = "\n".join(c.source for c in student.cells)
     assert "{solution-start}" not in text and "{solution-end}" not in text
     assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
+    assert not any("otter-test" in c.metadata.get("tags", []) for c in student.cells)
+    assert not any(c.cell_type == "raw" for c in student.cells)  # otter's delimiters
     student_code = {c.source.strip() for c in student.cells if c.cell_type == "code"}
     solutions = _solution_code(original)
     assert solutions, f"{name} has no tagged solution code"
