@@ -11,7 +11,8 @@ Writes, in ``--out`` (default ``_build/grades``):
 - ``grades.csv``: one row per student and question (``student, assignment, question,
   score, max, note``); a submission that is not a notebook, cannot be graded, errors out
   of otter or runs past the time limit gets one row with question ``(submission)``,
-  score 0 and the reason in ``note``, and the other submissions are graded as usual;
+  score 0, the assignment's maximum when known and the reason in ``note``, and the other
+  submissions are graded as usual;
 - ``feedback/STUDENT.txt``: the student's scores and the output of every failed test;
 - ``results/STUDENT.json``: otter's own results.
 
@@ -25,6 +26,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -112,8 +114,17 @@ def feedback(student: str, assignment: str, rows: list[dict], results: dict | No
     return "\n".join(lines) + "\n"
 
 
+def total_points(autograder: Path) -> float:
+    """The assignment's maximum score: the points of every question in the autograder."""
+    with zipfile.ZipFile(autograder) as archive:
+        tests = [archive.read(n).decode() for n in archive.namelist()
+                 if n.startswith("tests/") and n.endswith(".py")]
+    return sum(float(m.group(1)) for t in tests
+               for m in [re.search(r"^points = ([\d.]+)", t, re.MULTILINE)] if m)
+
+
 def grade_one(path: Path, given: str | None, timeout: float) -> tuple[str, list[dict], dict | None]:
-    assignment, results = given or "", None
+    assignment, results, maximum = given or "", None, ""
     try:
         if path.suffix not in (".ipynb", ".zip"):
             raise NotGradable(f"not a notebook: {path.name} (submit the .ipynb or its .zip)")
@@ -122,12 +133,13 @@ def grade_one(path: Path, given: str | None, timeout: float) -> tuple[str, list[
             autograder = autograder_zip(assignment)
         except FileNotFoundError as err:
             raise NotGradable(str(err)) from None
+        maximum = total_points(autograder)
         results = run_otter(path, autograder, timeout)
         rows = question_rows(results)
         if not rows:
             raise NotGradable("otter returned no question scores")
     except NotGradable as reason:
-        rows = [{"question": SUBMISSION, "score": 0, "max": "", "note": str(reason)}]
+        rows = [{"question": SUBMISSION, "score": 0, "max": maximum, "note": str(reason)}]
     return assignment, rows, results
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from scripts.assignments import OUT, autograder_zip, questions
+from scripts.assignments import OUT, autograder_zip, master, questions
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
@@ -81,16 +81,21 @@ def test_autograder_holds_every_test(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_student_notebook_runs_up_to_its_first_question(name):
     """Shown without running it again: after otter's set-up cell, the student notebook is
-    the lecturer's notebook cell for cell up to the assignment, and ``make book`` executed
-    exactly those cells without error (its execution cache holds that run). The set-up
-    cell itself runs in JupyterLab in ``make lab-check``."""
+    the lecturer's notebook cell for cell up to the assignment (less the worked solution
+    of an ungraded exercise before it), and ``make book`` executed those cells without
+    error (its execution cache holds that run). The set-up cell itself runs in
+    JupyterLab in ``make lab-check``."""
     from jupyter_cache import get_cache
 
     lecture = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
     first = next(i for i, c in enumerate(lecture.cells) if c.cell_type == "raw")
+    handed_out = [c.source for c in master(lecture).cells]
+    handed_out = handed_out[:next(i for i, c in enumerate(master(lecture).cells)
+                                  if c.cell_type == "raw")]
     nb = student(name)
     assert nb.cells[0].source.startswith("# Initialize Otter")
-    assert [c.source for c in nb.cells[1:first + 1]] == [c.source for c in lecture.cells[:first]]
+    assert [c.source for c in nb.cells[1:len(handed_out) + 1]] == handed_out
+    assert set(handed_out) <= {c.source for c in lecture.cells[:first]}
     cache = ROOT / "_build" / ".jupyter_cache"
     if not cache.is_dir():
         pytest.skip("no book execution cache: run `make book` first")
@@ -184,3 +189,4 @@ def test_submission_past_the_time_limit_is_stopped_and_reported(tmp_path):
     grades = grade(tmp_path / "in", tmp_path / "out", "--timeout", "20")
     (row,) = grades["fay"].values()
     assert row["note"] == "timed out: grading took longer than 20 s", row
+    assert float(row["score"]) == 0 and float(row["max"]) == 2, row  # two questions
