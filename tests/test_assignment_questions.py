@@ -78,6 +78,14 @@ def full_marks(name, question, env) -> bool:
     return all(err is None for _, err in run(name, question, env))
 
 
+def assert_loses_exactly(name, question, env):
+    """The mistake fails ``question``; every other question of the notebook scores full."""
+    assert not full_marks(name, question, env), f"{name}: a mistake in {question} scored"
+    for other in questions(notebook(name)):
+        if other["name"] != question:
+            assert_full_marks(name, other["name"], env)
+
+
 def assert_full_marks(name, question, env):
     failed = [f"{'hidden' if h else 'public'}: {type(e).__name__}: {e}"
               for h, e in run(name, question, env) if e is not None]
@@ -169,10 +177,7 @@ def test_cnn_right_answers_get_full_marks():
                                             nn.Linear(1, 2))}),  # untrained
 ])
 def test_cnn_planted_mistake_loses_exactly_its_question(question, mistake):
-    env = cnn_env(**mistake)
-    assert not full_marks("01_cnn", question, env)
-    other = {"cnn_params", "cnn_any_size"} - {question}
-    assert all(full_marks("01_cnn", q, env) for q in other)
+    assert_loses_exactly("01_cnn", question, cnn_env(**mistake))
 
 
 # ----------------------------------------------------------------------- 02 autoencoder
@@ -233,10 +238,7 @@ def test_autoencoder_right_answers_get_full_marks(ising_data):
     ("ae_denoise", {"dae": Identity()}),  # keeps every flipped spin
 ])
 def test_autoencoder_planted_mistake_loses_exactly_its_question(ising_data, question, mistake):
-    env = ae_env(ising_data, **mistake)
-    assert not full_marks("02_autoencoder", question, env)
-    other = {"ae_latent", "ae_denoise"} - {question}
-    assert all(full_marks("02_autoencoder", q, env) for q in other)
+    assert_loses_exactly("02_autoencoder", question, ae_env(ising_data, **mistake))
 
 
 def test_autoencoder_latent_bound_is_not_met_by_an_encoder_that_ignores_its_input(ising_data):
@@ -278,10 +280,7 @@ def test_forward_pinn_right_answers_get_full_marks():
     ("pinn_heat_two", {"u_two": lambda xt: two_modes(xt, fast_rate=1.0)}),  # wrong decay
 ])
 def test_forward_pinn_planted_mistake_loses_exactly_its_question(question, mistake):
-    env = pinn_env(**mistake)
-    assert not full_marks("03_pinn_forward", question, env)
-    other = {"pinn_damped", "pinn_heat_two"} - {question}
-    assert all(full_marks("03_pinn_forward", q, env) for q in other)
+    assert_loses_exactly("03_pinn_forward", question, pinn_env(**mistake))
 
 
 # ---------------------------------------------------------------------- 04 inverse PINN
@@ -331,10 +330,7 @@ def test_inverse_right_answers_get_full_marks():
     ("inv_two", {"alpha_pinn_two": 0.1 + 0.01}),  # a PINN that has not converged
 ])
 def test_inverse_planted_mistake_loses_exactly_its_question(question, mistake):
-    env = inverse_env(**mistake)
-    assert not full_marks("04_pinn_inverse", question, env)
-    other = {"inv_design", "inv_two"} - {question}
-    assert all(full_marks("04_pinn_inverse", q, env) for q in other)
+    assert_loses_exactly("04_pinn_inverse", question, inverse_env(**mistake))
 
 
 # --------------------------------------------------------------------------- 05 symmetry
@@ -397,10 +393,7 @@ def self_interaction():  # E_i includes phi(r_ii = 0): still equivariant, but wr
     ("sym_equivariant", lambda: {"per_atom_energies": self_interaction()}),
 ])
 def test_symmetry_planted_mistake_loses_exactly_its_question(question, mistake):
-    env = symmetry_env(**mistake())
-    assert not full_marks("05_symmetry", question, env)
-    other = {"sym_pooling", "sym_equivariant"} - {question}
-    assert all(full_marks("05_symmetry", q, env) for q in other)
+    assert_loses_exactly("05_symmetry", question, symmetry_env(**mistake()))
 
 
 # ----------------------------------------------------------------------- blank answers
