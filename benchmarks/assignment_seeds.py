@@ -52,6 +52,21 @@ def with_seed(question: str, source: str, seed: int) -> str:
     return source
 
 
+# What each solution measured, printed in full after each run.
+PROBES = {
+    "cnn_any_size": "f'accuracy L = 16: {acc_16:.4f}, L = 32: {acc_32:.4f}'",
+    "ae_latent": "'reconstruction MSE ' + ', '.join("
+                 "f'{d}: {((m(X_flat_t)[0] - X_flat_t) ** 2).mean().item():.4f}'"
+                 " for d, m in latent_models.items())",
+    "ae_denoise": "f'wrong spins after denoising: {fraction_wrong_denoised:.5f}'",
+    "pinn_damped": "f'max error {errors_damped}'",
+    "pinn_heat_two": "f'relative L2 {relative_l2(u_two_pinn, u_two_exact):.2e}'",
+    "inv_two": "f'PINN A = {amp_pinn_two:.6f}, alpha = {alpha_pinn_two:.7f}'",
+    "sym_pooling": "', '.join(f'{k} gap {invariance_gap(m, torch.tensor(d_test)):.1e}'"
+                   " for k, m in pooled_models.items())",
+}
+
+
 def with_test_seed(source: str, shift: int) -> str:
     return re.sub(r"(seed\((\d{4})\)|seed=(\d{4}))",
                   lambda m: m.group(0).replace(m.group(2) or m.group(3),
@@ -102,9 +117,9 @@ def run(name: str) -> list[tuple]:
                 if seed != "notebook":
                     cell = nbformat.v4.new_code_cell(with_seed(question, solution.source, seed))
                     client.execute_cell(cell, 0)
-                    printed = last_line(cell.outputs)
-                else:
-                    printed = last_line(solution.outputs)
+                probe = nbformat.v4.new_code_cell(f"print({PROBES[question]})")
+                client.execute_cell(probe, 0)
+                printed = last_line(probe.outputs)
                 for shift in TEST_SEED_SHIFTS:
                     failures = []
                     for test in tests:
