@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "_build" / "assignments"
 SOLUTION_TAG = "solution"
-TEST_TAG = "otter-test"
 BLOCK = re.compile(r"#\s+(begin|end)\s+(question|solution|tests|prompt)\b", re.IGNORECASE)
 
 
