@@ -78,6 +78,20 @@ def executed(path: Path):
     return merged
 
 
+def failed_in_book(path: Path, n_cells: int) -> list[str]:
+    """Code cells among the first ``n_cells`` of the notebook at ``path`` that ``make
+    book``'s last execution did not run, or ran into an error ([] when all ran cleanly)."""
+    problems = []
+    for i, cell in enumerate(executed(path).cells[:n_cells]):
+        if cell.cell_type != "code":
+            continue
+        if not cell.get("execution_count"):
+            problems.append(f"cell {i}: no execution in the book's cache")
+        elif any(o.output_type == "error" for o in cell.outputs):
+            problems.append(f"cell {i}: an error in the book's execution")
+    return problems
+
+
 def build_from_cache(src: Path, edit_config, edit_notebook=lambda nb: nb, log=None) -> Path:
     """Build a copy of the book in ``src`` from ``make book``'s execution cache.
 
