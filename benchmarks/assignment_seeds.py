@@ -58,7 +58,8 @@ PROBES = {
     "ae_latent": "'reconstruction MSE ' + ', '.join("
                  "f'{d}: {((m(X_flat_t)[0] - X_flat_t) ** 2).mean().item():.4f}'"
                  " for d, m in latent_models.items())",
-    "ae_denoise": "f'wrong spins after denoising: {fraction_wrong_denoised:.5f}'",
+    "ae_denoise": "f'MSE to the clean configurations: denoiser "
+                  "{denoise_mse[\"denoising autoencoder\"]:.5f}, 1 - m^2 {perfect:.5f}'",
     "pinn_damped": "f'max error {errors_damped}'",
     "pinn_heat_two": "f'relative L2 {relative_l2(u_two_pinn, u_two_exact):.2e}'",
     "inv_two": "f'PINN A = {amp_pinn_two:.6f}, alpha = {alpha_pinn_two:.7f}'",

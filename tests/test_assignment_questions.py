@@ -6,12 +6,20 @@ case: the function it defines is called with the notebook's variables of the sam
 (``None`` when a name is undefined). Here the functions are called the same way, with
 objects built in the test:
 
-- the right answer (a hand-made object with the required property, or the notebook's own
-  solution code) passes every test of its question;
+- the right answer (the notebook's own solution code, trained here with its seeds, or a
+  hand-made object with the required property) passes every test of its question;
 - a blank answer (the student notebook's ``...``, or nothing defined) fails, and the
   public tests say what is missing in words, not with a traceback from deep inside;
-- a planted mistake fails its question and leaves the other question of the notebook at
-  full marks (questions are all-or-nothing, so it loses exactly that question's points).
+- the wrong answers a student would really write (listed per question below: forgotten
+  training, the wrong pooling, a plain autoencoder as a denoiser, the default
+  ``curve_fit`` standard errors, ...) each fail their question and leave the other
+  question of the notebook at full marks (questions are all-or-nothing, so such an answer
+  loses exactly that question's points).
+
+Nothing here depends on the global random state: every network is built and trained
+under its own seed, every data set is generated from its own. The autouse fixture below
+seeds the global generators differently in every run (``DL4PHYS_TEST_SEED``, printed in
+the header; random when unset), so a test that leaned on them would show up as flaky.
 
 Grading whole submissions with otter is tested in tests/assignments (``make
 assignments-check``).
@@ -20,6 +28,10 @@ assignments-check``).
 from __future__ import annotations
 
 import ast
+import inspect
+import itertools
+import os
+import random
 import re
 from pathlib import Path
 
@@ -28,17 +40,47 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 from scripts.assignments import block_boundary, master, questions
+from utils import trange
 from utils.ising import ising_dataset, magnetization
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
 LECTURE_TEMPS = np.concatenate([np.linspace(1.0, 2.0, 6), np.linspace(2.5, 4.0, 6)])
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(autouse=True)
+def _global_random_state_differs_in_every_run():
+    seed = int(os.environ["DL4PHYS_TEST_SEED"])  # set (or drawn) by tests/conftest.py
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 
 def notebook(name):
     return nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+
+
+def notebook_definitions(name: str, *names: str, **context) -> dict:
+    """Classes and functions defined in a notebook's code cells, executed in ``context``
+    (plus torch, nn, np and the DataLoader helpers): the notebook's own code, unchanged."""
+    sources = {}
+    for cell in notebook(name).cells:
+        if cell.cell_type != "code" or cell.source.lstrip().startswith(("%", "!")):
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name in names:
+                sources[node.name] = ast.get_source_segment(cell.source, node)
+    missing = set(names) - set(sources)
+    assert not missing, f"{name} defines no {sorted(missing)}"
+    namespace = {"torch": torch, "nn": nn, "np": np, "DataLoader": DataLoader,
+                 "TensorDataset": TensorDataset, "trange": trange, "device": CPU} | context
+    for definition in names:
+        exec(sources[definition], namespace)
+    return namespace
 
 
 def is_hidden(source: str) -> bool:
@@ -61,8 +103,6 @@ def question_test_functions(name: str, question: str) -> list[tuple[bool, callab
 
 def run(name: str, question: str, env: dict) -> list[tuple[bool, BaseException | None]]:
     """Each test of ``question`` called like otter does: (hidden, exception or None)."""
-    import inspect
-
     results = []
     for hidden, func in question_test_functions(name, question):
         kwargs = {p: env.get(p) for p in inspect.signature(func).parameters}
@@ -135,16 +175,50 @@ RIGHT_LAYERS = {"conv1": 16 * 9 + 16, "conv2": 32 * 16 * 9 + 32, "fc1": 512 * 64
                 "fc2": 64 * 2 + 2}
 
 
-class MagnetisationClassifier(nn.Module):
-    """Phase from |m| alone (class 1: disordered), for any lattice size: a right answer."""
+@pytest.fixture(scope="module")
+def cnn():
+    """The notebook's classes and L = 16 training data; its worked solution, trained."""
+    from sklearn.model_selection import train_test_split
 
-    def __init__(self):
+    ns = notebook_definitions("01_cnn", "IsingCNN", "IsingCNNAnyL", "train_one_cycle")
+    X, y, _ = ising_dataset(16, LECTURE_TEMPS, 100, seed=1)
+    X_tr, _, y_tr, _ = train_test_split(X, y, test_size=0.3, random_state=42)
+    ns["X_tr_t"], ns["y_tr_t"] = torch.tensor(X_tr), torch.tensor(y_tr)
+
+    def trained(model, seed=0):
+        return ns["train_one_cycle"](model, ns["X_tr_t"], ns["y_tr_t"], epochs=8, seed=seed)
+
+    torch.manual_seed(1)
+    ns["solution"] = trained(ns["IsingCNNAnyL"]())
+    ns["trained"] = trained
+    return ns
+
+
+def cnn_env(cnn, **override):
+    env = {"layers": dict(RIGHT_LAYERS), "n_mlp_first_layer": 16 * 16 * 64 + 64,
+           "anyL": cnn["solution"]}
+    return env | override
+
+
+class GlobalMaxPooling(nn.Module):
+    """The lecture's convolutions with global *max* pooling: accepts any L, but the largest
+    local feature grows with the lattice (an extreme value), so it does not transfer."""
+
+    def __init__(self, cnn):
         super().__init__()
-        self.threshold = nn.Parameter(torch.tensor(0.5))
+        self.conv = cnn["IsingCNN"](padding_mode="circular").conv
+        self.head = nn.Sequential(nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(32, 2))
+
+    def forward(self, x):
+        return self.head(self.conv(x))
+
+
+class MagnetisationThreshold(nn.Module):
+    """|m| < 0.73 means disordered (the notebook's fitted threshold): one number, no CNN."""
 
     def forward(self, x):
         m = x.mean(dim=(1, 2, 3)).abs()
-        return torch.stack([m - self.threshold, self.threshold - m], dim=1) * 20
+        return torch.stack([m - 0.73, 0.73 - m], dim=1) * 20
 
 
 class FixedSizeHead(nn.Module):
@@ -152,32 +226,57 @@ class FixedSizeHead(nn.Module):
 
     def __init__(self):
         super().__init__()
+        self.conv = nn.Conv2d(1, 1, 3, padding=1)
         self.fc = nn.Linear(16 * 16, 2)
 
     def forward(self, x):
-        return self.fc(x.flatten(1))
+        return self.fc(self.conv(x).flatten(1))
 
 
-def cnn_env(**override):
-    env = {"layers": dict(RIGHT_LAYERS), "n_mlp_first_layer": 16 * 16 * 64 + 64,
-           "anyL": MagnetisationClassifier()}
-    return env | override
+def untrained(factory, seed=0):
+    torch.manual_seed(seed)
+    return factory()
 
 
-def test_cnn_right_answers_get_full_marks():
-    assert_full_marks("01_cnn", "cnn_params", cnn_env())
-    assert_full_marks("01_cnn", "cnn_any_size", cnn_env())
+def max_pooling_trained(cnn):
+    if "max pooling" not in cnn:  # trained once, as the worked solution but for the head
+        torch.manual_seed(1)
+        cnn["max pooling"] = cnn["trained"](GlobalMaxPooling(cnn))
+    return cnn["max pooling"]
 
 
-@pytest.mark.parametrize("question, mistake", [
-    ("cnn_params", {"layers": RIGHT_LAYERS | {"conv1": 144, "conv2": 4608}}),  # no conv biases
-    ("cnn_params", {"n_mlp_first_layer": 16 * 16 * 64}),  # MLP biases forgotten
-    ("cnn_any_size", {"anyL": FixedSizeHead()}),
-    ("cnn_any_size", {"anyL": nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                                            nn.Linear(1, 2))}),  # untrained
-])
-def test_cnn_planted_mistake_loses_exactly_its_question(question, mistake):
-    assert_loses_exactly("01_cnn", question, cnn_env(**mistake))
+def test_cnn_right_answers_get_full_marks(cnn):
+    assert_full_marks("01_cnn", "cnn_params", cnn_env(cnn))
+    assert_full_marks("01_cnn", "cnn_any_size", cnn_env(cnn))
+
+
+CNN_MISTAKES = {
+    "conv biases forgotten": ("cnn_params", lambda cnn: {
+        "layers": RIGHT_LAYERS | {"conv1": 144, "conv2": 4608}}),
+    "MLP biases forgotten": ("cnn_params", lambda cnn: {"n_mlp_first_layer": 16 * 16 * 64}),
+    "the lecture's flattening head": ("cnn_any_size", lambda cnn: {"anyL": FixedSizeHead()}),
+    "IsingCNNAnyL never trained": ("cnn_any_size", lambda cnn: {
+        "anyL": untrained(cnn["IsingCNNAnyL"])}),
+    "global max pooling instead of average": ("cnn_any_size", lambda cnn: {
+        "anyL": max_pooling_trained(cnn)}),
+    "an |m| threshold instead of a CNN": ("cnn_any_size", lambda cnn: {
+        "anyL": MagnetisationThreshold()}),
+}
+
+
+@pytest.mark.parametrize("mistake", CNN_MISTAKES)
+def test_cnn_wrong_answer_loses_exactly_its_question(cnn, mistake):
+    question, make = CNN_MISTAKES[mistake]
+    assert_loses_exactly("01_cnn", question, cnn_env(cnn, **make(cnn)))
+
+
+def test_cnn_max_pooling_passes_the_lecture_temperatures_and_fails_near_tc(cnn):
+    """Why the test looks near T_c: at the lecture's temperatures global max pooling
+    reaches the 0.95 bound; near T_c it classifies L = 32 worse than L = 16."""
+    results = run("01_cnn", "cnn_any_size", cnn_env(cnn, anyL=max_pooling_trained(cnn)))
+    names = [f.__name__ for _, f in question_test_functions("01_cnn", "cnn_any_size")]
+    failed = {name for name, (_, err) in zip(names, results) if err is not None}
+    assert failed == {"test_any_size_transfers_near_tc"}, failed
 
 
 # ----------------------------------------------------------------------- 02 autoencoder
@@ -185,7 +284,7 @@ class OracleAutoencoder(nn.Module):
     """Latent (m, first d - 1 spins); reconstructs m everywhere but copies those spins.
 
     Its error is 1 - m^2 averaged over the other spins: the yardstick for d = 1, lower
-    for d = 8. A right answer for the latent-dimension question.
+    for d = 2 and lower still for d = 8. A right answer for the latent-dimension question.
     """
 
     def __init__(self, dim):
@@ -202,7 +301,7 @@ class OracleAutoencoder(nn.Module):
 
 
 class MajorityVote(nn.Module):
-    """Every spin takes the sign of the majority: a right answer for the denoiser."""
+    """Every spin takes the sign of the majority: a perfect denoiser of ordered states."""
 
     def forward(self, x):
         m = x.mean(dim=1, keepdim=True)
@@ -215,38 +314,82 @@ class Identity(nn.Module):
 
 
 @pytest.fixture(scope="module")
-def ising_data():
-    X, _, T = ising_dataset(16, LECTURE_TEMPS, 20, seed=5)
-    return {"X_flat_t": torch.tensor(X.reshape(len(X), -1)), "m_all": magnetization(X[:, 0]),
-            "T_all": T}
+def ae():
+    """The notebook's data, classes and training function; autoencoders trained as a
+    student would, each under its own seed: (latent dimension, noise) -> model."""
+    ns = notebook_definitions("02_autoencoder", "IsingAutoencoder", "train_autoencoder")
+    X, _, T = ising_dataset(16, LECTURE_TEMPS, 100, seed=1)
+    ns["X_flat_t"] = torch.tensor(X.reshape(len(X), -1))
+    ns["m_all"], ns["T_all"] = magnetization(X[:, 0]), T
+
+    def trained(latent_dim, noise=0.0, data=None):
+        torch.manual_seed(0)
+        model = ns["IsingAutoencoder"](256, latent_dim=latent_dim)
+        ns["train_autoencoder"](model, ns["X_flat_t"] if data is None else data, epochs=30,
+                                noise=noise, report_every=0)
+        return model
+
+    ns["trained"] = trained
+    ns["denoiser"] = trained(2, noise=0.1)  # the worked solution
+    return ns
 
 
-def ae_env(data, **override):
-    return data | {"latent_models": {d: OracleAutoencoder(d) for d in (1, 2, 8)},
-                   "dae": MajorityVote()} | override
+def ae_env(ae, **override):
+    return {"X_flat_t": ae["X_flat_t"], "m_all": ae["m_all"], "T_all": ae["T_all"],
+            "latent_models": {d: OracleAutoencoder(d) for d in (1, 2, 8)},
+            "dae": ae["denoiser"]} | override
 
 
-def test_autoencoder_right_answers_get_full_marks(ising_data):
-    assert_full_marks("02_autoencoder", "ae_latent", ae_env(ising_data))
-    assert_full_marks("02_autoencoder", "ae_denoise", ae_env(ising_data))
+def test_autoencoder_right_answers_get_full_marks(ae):
+    assert_full_marks("02_autoencoder", "ae_latent", ae_env(ae))
+    assert_full_marks("02_autoencoder", "ae_denoise", ae_env(ae))
+    assert_full_marks("02_autoencoder", "ae_denoise", ae_env(ae, dae=MajorityVote()))
 
 
-@pytest.mark.parametrize("question, mistake", [
-    ("ae_latent", {"latent_models": {d: OracleAutoencoder(2) for d in (1, 2, 8)}}),
-    ("ae_latent", {"latent_models": {1: Identity(), 2: OracleAutoencoder(2),
-                                     8: OracleAutoencoder(8)}}),
-    ("ae_denoise", {"dae": Identity()}),  # keeps every flipped spin
-])
-def test_autoencoder_planted_mistake_loses_exactly_its_question(ising_data, question, mistake):
-    assert_loses_exactly("02_autoencoder", question, ae_env(ising_data, **mistake))
+def test_autoencoder_trained_latent_models_get_full_marks(ae):
+    models = {d: ae["trained"](d) for d in (1, 2, 8)}  # the worked solution
+    assert_full_marks("02_autoencoder", "ae_latent", ae_env(ae, latent_models=models))
 
 
-def test_autoencoder_latent_bound_is_not_met_by_an_encoder_that_ignores_its_input(ising_data):
+def prenoised(ae):
+    """Noise flipped once into the data, so the target is noisy too."""
+    gen = torch.Generator().manual_seed(0)
+    x = ae["X_flat_t"]
+    return torch.where(torch.rand(x.shape, generator=gen) < 0.1, -x, x)
+
+
+AE_MISTAKES = {
+    "every dimension the same model": ("ae_latent", lambda ae: {
+        "latent_models": {d: OracleAutoencoder(2) for d in (1, 2, 8)}}),
+    "latent 1 copies its input": ("ae_latent", lambda ae: {
+        "latent_models": {1: Identity(), 2: OracleAutoencoder(2), 8: OracleAutoencoder(8)}}),
+    "latent 2 never trained": ("ae_latent", lambda ae: {
+        "latent_models": {1: OracleAutoencoder(1), 8: OracleAutoencoder(8),
+                          2: untrained(lambda: ae["IsingAutoencoder"](256, 2))}}),
+    "no model trained": ("ae_latent", lambda ae: {"latent_models": {
+        d: untrained(lambda d=d: ae["IsingAutoencoder"](256, d)) for d in (1, 2, 8)}}),
+    "denoiser keeps every flipped spin": ("ae_denoise", lambda ae: {"dae": Identity()}),
+    "denoiser trained without noise, latent 2": ("ae_denoise", lambda ae: {
+        "dae": ae["trained"](2)}),
+    "denoiser trained without noise, latent 1": ("ae_denoise", lambda ae: {
+        "dae": ae["trained"](1)}),
+    "noise flipped into the targets too": ("ae_denoise", lambda ae: {
+        "dae": ae["trained"](2, data=prenoised(ae))}),
+}
+
+
+@pytest.mark.parametrize("mistake", AE_MISTAKES)
+def test_autoencoder_wrong_answer_loses_exactly_its_question(ae, mistake):
+    question, make = AE_MISTAKES[mistake]
+    assert_loses_exactly("02_autoencoder", question, ae_env(ae, **make(ae)))
+
+
+def test_autoencoder_latent_bound_is_not_met_by_an_encoder_that_ignores_its_input(ae):
     class Blind(OracleAutoencoder):
         def forward(self, x):
             return torch.zeros_like(x), torch.zeros(len(x), self.dim)
 
-    env = ae_env(ising_data, latent_models={d: Blind(d) for d in (1, 2, 8)})
+    env = ae_env(ae, latent_models={d: Blind(d) for d in (1, 2, 8)})
     assert not full_marks("02_autoencoder", "ae_latent", env)
 
 
@@ -263,8 +406,7 @@ def two_modes(xt, slow_rate=1.0, fast_rate=4.0, alpha=0.1):
 
 
 def pinn_env(**override):
-    return {"device": torch.device("cpu"), "solution_damped": damped_exact,
-            "u_two": two_modes} | override
+    return {"device": CPU, "solution_damped": damped_exact, "u_two": two_modes} | override
 
 
 def test_forward_pinn_right_answers_get_full_marks():
@@ -272,81 +414,128 @@ def test_forward_pinn_right_answers_get_full_marks():
     assert_full_marks("03_pinn_forward", "pinn_heat_two", pinn_env())
 
 
-@pytest.mark.parametrize("question, mistake", [
-    ("pinn_damped", {"solution_damped": lambda t: torch.cos(2 * t)}),  # damping forgotten
-    ("pinn_damped", {"solution_damped": lambda t: damped_exact(t) + 1e-3 * t}),  # x'(0) != 0
-    ("pinn_heat_two", {"u_two": lambda xt: two_modes(xt) - 0.5 * torch.sin(np.pi * xt[:, :1])
-                       * torch.exp(-np.pi**2 * 0.1 * xt[:, 1:])}),  # one mode only
-    ("pinn_heat_two", {"u_two": lambda xt: two_modes(xt, fast_rate=1.0)}),  # wrong decay
-])
-def test_forward_pinn_planted_mistake_loses_exactly_its_question(question, mistake):
-    assert_loses_exactly("03_pinn_forward", question, pinn_env(**mistake))
+PINN_MISTAKES = {
+    "damping forgotten": ("pinn_damped", {"solution_damped": lambda t: torch.cos(2 * t)}),
+    "initial velocity not zero": ("pinn_damped", {
+        "solution_damped": lambda t: damped_exact(t) + 1e-3 * t}),
+    "one mode only": ("pinn_heat_two", {
+        "u_two": lambda xt: two_modes(xt) - 0.5 * torch.sin(np.pi * xt[:, :1])
+        * torch.exp(-np.pi**2 * 0.1 * xt[:, 1:])}),
+    "both modes decay at the slow rate": ("pinn_heat_two", {
+        "u_two": lambda xt: two_modes(xt, fast_rate=1.0)}),
+}
+
+
+@pytest.mark.parametrize("mistake", PINN_MISTAKES)
+def test_forward_pinn_wrong_answer_loses_exactly_its_question(mistake):
+    question, override = PINN_MISTAKES[mistake]
+    assert_loses_exactly("03_pinn_forward", question, pinn_env(**override))
 
 
 # ---------------------------------------------------------------------- 04 inverse PINN
-def inverse_env(fix_amplitude=False, **override):
-    """The notebook's least-squares answers, computed here from the same kind of data."""
+def observations():
+    """The notebook's 100 measurements, made by its own make_observations."""
+    from utils.pinn import heat_exact
+
+    ns = notebook_definitions("04_pinn_inverse", "exact_heat", "make_observations",
+                              heat_exact=heat_exact, alpha_true=0.1)
+    return ns["exact_heat"], ns["make_observations"](100, 0.02, seed=2026)
+
+
+def inverse_env(fit=None, **override):
+    """Answers computed from the notebook's own measurements, the least-squares ones by
+    ``curve_fit`` as a student would call it (``fit`` changes the call), the PINN's placed
+    a hundredth of a standard error away."""
     from scipy.optimize import curve_fit
 
-    alpha, sigma, n = 0.1, 0.02, 100
+    exact_heat, (x, t, u) = observations()
+    sigma, n = 0.02, len(x)
     t_values = np.linspace(0.01, 3, 300)
-    info = (np.pi**2 * t_values * np.exp(-alpha * np.pi**2 * t_values)) ** 2
-    rng = np.random.default_rng(2026)
-    x, t = rng.uniform(0.1, 0.9, n), rng.uniform(0.05, 0.8, n)
-    u = np.sin(np.pi * x) * np.exp(-alpha * np.pi**2 * t) + sigma * rng.standard_normal(n)
+    info = (np.pi**2 * t_values * exact_heat(0.5, t_values)) ** 2
 
-    def one(xt, a):
-        return np.sin(np.pi * xt[0]) * np.exp(-a * np.pi**2 * xt[1])
+    def one(xt, a):  # the notebook's model_u
+        return exact_heat(xt[0], xt[1], a)
 
-    def two(xt, amp, a):
-        return amp * one(xt, a)
+    def two(xt, amp, a):  # the notebook's model_two
+        return amp * np.sin(np.pi * xt[0]) * np.exp(-a * np.pi**2 * xt[1])
 
-    (_,), cov1 = curve_fit(one, (x, t), u, p0=[0.2], sigma=np.full(n, sigma),
-                           absolute_sigma=True)
-    (amp, a), cov2 = curve_fit(two, (x, t), u, p0=[0.5, 0.2], sigma=np.full(n, sigma),
-                               absolute_sigma=True)
+    (a1,), cov1 = curve_fit(one, (x, t), u, p0=[0.2], sigma=np.full(n, sigma),
+                            absolute_sigma=True)
+    kwargs = {"sigma": np.full(n, sigma), "absolute_sigma": True} | (fit or {})
+    (amp, a), cov2 = curve_fit(two, (x, t), u, p0=[0.5, 0.2], **kwargs)
     se_two = np.sqrt(np.diag(cov2))
-    if fix_amplitude:  # the mistake: A fixed at 1, alpha alone fitted
-        (a,), cov = curve_fit(one, (x, t), u, p0=[0.2], sigma=np.full(n, sigma),
-                              absolute_sigma=True)
-        amp, se_two = 1.0, np.array([1e-3, np.sqrt(cov[0, 0])])
     env = {"t_best": float(t_values[np.argmax(info)]),
            "se_best": float(sigma / np.sqrt(n * info.max())),
            "amp_lsq": amp, "alpha_two": a, "se_two": se_two,
-           "alpha_lsq_se": float(np.sqrt(cov1[0, 0])),
+           "alpha_lsq": a1, "alpha_lsq_se": float(np.sqrt(cov1[0, 0])),
            "amp_pinn_two": amp + 0.01 * se_two[0], "alpha_pinn_two": a - 0.01 * se_two[1]}
     return env | override
+
+
+def amplitude_fixed_at_one():
+    """Only alpha fitted (A = 1 assumed), its one-parameter standard error reported."""
+    env = inverse_env()
+    return {"amp_lsq": 1.0, "alpha_two": env["alpha_lsq"], "amp_pinn_two": 1.0,
+            "se_two": [1e-3, env["alpha_lsq_se"]], "alpha_pinn_two": env["alpha_lsq"]}
 
 
 def test_inverse_right_answers_get_full_marks():
     assert_full_marks("04_pinn_inverse", "inv_design", inverse_env())
     assert_full_marks("04_pinn_inverse", "inv_two", inverse_env())
+    # the notebook's own call: with bounds
+    assert_full_marks("04_pinn_inverse", "inv_two", inverse_env(
+        fit={"bounds": ([0, 0], [10, 10])}))
 
 
-@pytest.mark.parametrize("question, mistake", [
-    ("inv_design", {"t_best": 0.01}),  # maximised u instead of (du/dalpha)^2
-    ("inv_design", {"se_best": 0.02 / np.sqrt(100)}),  # sigma / sqrt(N) without the information
-    ("inv_two", {"fix_amplitude": True}),
-    ("inv_two", {"alpha_pinn_two": 0.1 + 0.01}),  # a PINN that has not converged
-])
-def test_inverse_planted_mistake_loses_exactly_its_question(question, mistake):
-    assert_loses_exactly("04_pinn_inverse", question, inverse_env(**mistake))
+INVERSE_MISTAKES = {
+    "maximised u instead of (du/dalpha)^2": ("inv_design", lambda: {"t_best": 0.01}),
+    "sigma / sqrt(N) without the information": ("inv_design", lambda: {
+        "se_best": 0.02 / np.sqrt(100)}),
+    "wrong estimates with huge standard errors": ("inv_two", lambda: {
+        "amp_lsq": 1.5, "alpha_two": 0.3, "se_two": [1.0, 1.0], "amp_pinn_two": 1.5,
+        "alpha_pinn_two": 0.6}),
+    "curve_fit with sigma=1, absolute_sigma=True": ("inv_two", lambda: inverse_env(
+        fit={"sigma": np.ones(100)})),
+    "curve_fit's default: errors rescaled by chi^2": ("inv_two", lambda: inverse_env(
+        fit={"absolute_sigma": False})),
+    "amplitude fixed at 1": ("inv_two", amplitude_fixed_at_one),
+    "standard errors in the order alpha, A": ("inv_two", lambda: {
+        "se_two": inverse_env()["se_two"][::-1]}),
+    "a PINN that has not converged": ("inv_two", lambda: {"alpha_pinn_two": 0.1 + 0.01}),
+}
+
+
+@pytest.mark.parametrize("mistake", INVERSE_MISTAKES)
+def test_inverse_wrong_answer_loses_exactly_its_question(mistake):
+    question, make = INVERSE_MISTAKES[mistake]
+    assert_loses_exactly("04_pinn_inverse", question, inverse_env() | make())
 
 
 # --------------------------------------------------------------------------- 05 symmetry
-class SymmetricNN(nn.Module):
-    """The notebook's Deep Sets network (phi per pair, sum, rho)."""
+@pytest.fixture(scope="module")
+def sym():
+    """The notebook's classes, data and training function; the worked solution trained."""
+    ns = notebook_definitions("05_symmetry", "SymmetricNN", "lj_clusters", "random_orderings",
+                              "train_energy_model", itertools=itertools)
+    rng = np.random.default_rng(0)
+    ns["d_train_all"], ns["e_train_all"] = ns["lj_clusters"](400, 3, rng)
+    ns["d_test"], _ = ns["lj_clusters"](2000, 3, rng)
+    ns["PooledNN"] = solution_definition("05_symmetry", "sym_pooling", "PooledNN",
+                                         SymmetricNN=ns["SymmetricNN"])
+    ns["pools"] = {"mean": lambda h: h.mean(dim=1), "max": lambda h: h.max(dim=1).values}
 
-    def __init__(self):
-        super().__init__()
-        self.phi = nn.Sequential(nn.Linear(1, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU())
-        self.rho = nn.Sequential(nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1))
+    def trained(model, seed=0):
+        ns["train_energy_model"](model, ns["d_train_all"], ns["e_train_all"], steps=800,
+                                 seed=seed, desc="test")
+        return model
 
-    def forward(self, dists):
-        return self.rho(self.phi(dists.unsqueeze(-1)).sum(dim=1))
+    ns["trained"] = trained
+    ns["solution"] = {name: trained(untrained(lambda p=pool: ns["PooledNN"](p)))
+                      for name, pool in ns["pools"].items()}
+    return ns
 
 
-def solution_definition(name: str, question: str, definition: str, edit=None):
+def solution_definition(name: str, question: str, definition: str, edit=None, **context):
     """A class or function defined in the question's worked solution (optionally edited)."""
     (q,) = [q for q in questions(notebook(name)) if q["name"] == question]
     code = "\n".join(c.source for c in q["solution"] if c.cell_type == "code")
@@ -356,44 +545,56 @@ def solution_definition(name: str, question: str, definition: str, edit=None):
     if edit:
         assert edit[0] in source, edit
         source = source.replace(*edit)
-    namespace = {"torch": torch, "nn": nn, "np": np, "SymmetricNN": SymmetricNN}
+    namespace = {"torch": torch, "nn": nn, "np": np} | context
     exec(source, namespace)
     return namespace[definition]
 
 
-def symmetry_env(**override):
-    torch.manual_seed(0)
-    pooled = solution_definition("05_symmetry", "sym_pooling", "PooledNN")
-    rng = np.random.default_rng(0)
-    env = {"SymmetricNN": SymmetricNN,
-           "d_test": rng.uniform(0.9, 2.5, (500, 3)).astype(np.float32),
-           "pooled_models": {"mean": pooled(lambda h: h.mean(dim=1)),
-                             "max": pooled(lambda h: h.max(dim=1).values)},
+def symmetry_env(sym, **override):
+    env = {"SymmetricNN": sym["SymmetricNN"], "d_test": sym["d_test"],
+           "pooled_models": dict(sym["solution"]),
            "per_atom_energies": solution_definition("05_symmetry", "sym_equivariant",
                                                     "per_atom_energies")}
     return env | override
 
 
-def test_symmetry_right_answers_get_full_marks():
-    assert_full_marks("05_symmetry", "sym_pooling", symmetry_env())
-    assert_full_marks("05_symmetry", "sym_equivariant", symmetry_env())
+def test_symmetry_right_answers_get_full_marks(sym):
+    assert_full_marks("05_symmetry", "sym_pooling", symmetry_env(sym))
+    assert_full_marks("05_symmetry", "sym_equivariant", symmetry_env(sym))
 
 
-def self_interaction():  # E_i includes phi(r_ii = 0): still equivariant, but wrong
+def per_atom_edited(old, new):
     return solution_definition("05_symmetry", "sym_equivariant", "per_atom_energies",
-                               ("r[off_diagonal].view(n, n - 1, 1)", "r.view(n, n, 1)"))
+                               (old, new))
 
 
-@pytest.mark.parametrize("question, mistake", [
-    ("sym_pooling", lambda: {"pooled_models": {
-        "mean": solution_definition("05_symmetry", "sym_pooling", "PooledNN")(
-            lambda h: h[:, 0]), "max": symmetry_env()["pooled_models"]["max"]}}),
-    ("sym_pooling", lambda: {"pooled_models": {  # both named right, both summing
-        "mean": SymmetricNN(), "max": SymmetricNN()}}),
-    ("sym_equivariant", lambda: {"per_atom_energies": self_interaction()}),
-])
-def test_symmetry_planted_mistake_loses_exactly_its_question(question, mistake):
-    assert_loses_exactly("05_symmetry", question, symmetry_env(**mistake()))
+SYM_MISTAKES = {
+    "mean and max models never trained": ("sym_pooling", lambda sym: {"pooled_models": {
+        name: untrained(lambda p=pool: sym["PooledNN"](p))
+        for name, pool in sym["pools"].items()}}),
+    "the first pair's features instead of the mean": ("sym_pooling", lambda sym: {
+        "pooled_models": sym["solution"] | {
+            "mean": sym["trained"](untrained(lambda: sym["PooledNN"](lambda h: h[:, 0])))}}),
+    "both models still summing": ("sym_pooling", lambda sym: {"pooled_models": {
+        name: sym["trained"](untrained(sym["SymmetricNN"])) for name in ("mean", "max")}}),
+    "E_i includes phi(r_ii = 0)": ("sym_equivariant", lambda sym: {
+        "per_atom_energies": per_atom_edited("r[off_diagonal].view(n, n - 1, 1)",
+                                             "r.view(n, n, 1)")}),
+    "every atom gets rho of the sum over all pairs": ("sym_equivariant", lambda sym: {
+        "per_atom_energies": per_atom_edited(
+            "features = model.phi(r[off_diagonal].view(n, n - 1, 1)).sum(dim=1)",
+            "features = model.phi(r[off_diagonal].view(1, -1, 1)).sum(dim=1).expand(n, -1)"
+        )}),
+}
+
+
+@pytest.mark.parametrize("mistake", SYM_MISTAKES)
+def test_symmetry_wrong_answer_loses_exactly_its_question(sym, mistake):
+    question, make = SYM_MISTAKES[mistake]
+    assert_loses_exactly("05_symmetry", question, symmetry_env(sym, **make(sym)))
+
+
+SymmetricNN = notebook_definitions("05_symmetry", "SymmetricNN")["SymmetricNN"]
 
 
 # ----------------------------------------------------------------------- blank answers

@@ -44,6 +44,58 @@ def test_schema_check_rejects_a_misspelt_key(tmp_path):
     assert result.returncode != 0
 
 
+def github_condition(expression: str, context: dict) -> bool:
+    """Evaluate a workflow ``if:`` of comparisons joined by ``&&`` and ``||`` (``&&``
+    binds tighter, as in GitHub's expressions) for ``context`` ({"github.ref": ...}).
+    Anything else in the expression is an error, not a guess."""
+    expression = expression.strip()
+    if expression.startswith("${{") and expression.endswith("}}"):
+        expression = expression[3:-2].strip()
+    comparison = re.compile(r"^(github\.[a-z_]+)\s*(==|!=)\s*'([^']*)'$")
+
+    def term(text: str) -> bool:
+        match = comparison.match(text.strip())
+        assert match, f"cannot read {text.strip()!r} in the condition {expression!r}"
+        name, op, value = match.groups()
+        return (context[name] == value) == (op == "==")
+
+    return any(all(term(t) for t in part.split("&&")) for part in expression.split("||"))
+
+
+EVENTS = {  # (event, ref) -> whether the site may be uploaded and deployed
+    ("push", "refs/heads/main"): True,
+    ("workflow_dispatch", "refs/heads/main"): True,
+    ("pull_request", "refs/pull/7/merge"): False,
+    ("pull_request", "refs/heads/main"): False,  # a PR from a fork's main branch
+    ("push", "refs/heads/feature"): False,
+    ("workflow_dispatch", "refs/heads/feature"): False,
+}
+
+
+def _deploys(condition: str, event: str, ref: str) -> bool:
+    return github_condition(condition, {"github.event_name": event, "github.ref": ref})
+
+
+def test_condition_reader_rejects_what_it_cannot_read_and_reads_or():
+    broken = "github.event_name == 'pull_request' || github.ref == 'refs/heads/main'"
+    assert _deploys(broken, "pull_request", "refs/pull/7/merge")  # deploys a PR: wrong
+    with pytest.raises(AssertionError, match="cannot read"):
+        github_condition("!contains(github.ref, 'main')", {})
+
+
+def test_book_workflow_deploys_only_pushes_and_dispatches_on_main():
+    wf = _workflow("book.yml")
+    deploy = wf["jobs"]["deploy"]
+    (upload,) = [s for s in wf["jobs"]["build"]["steps"]
+                 if s.get("uses", "").startswith("actions/upload-pages-artifact")]
+    for (event, ref), expected in EVENTS.items():
+        assert _deploys(deploy["if"], event, ref) == expected, (event, ref, deploy["if"])
+        # the build uploads the site for every run that may deploy, and never for a PR
+        uploads = _deploys(upload["if"], event, ref)
+        assert uploads >= expected and not (event == "pull_request" and uploads), (
+            event, ref, upload["if"])
+
+
 def test_book_workflow_deploys_to_pages_from_main_only():
     wf = _workflow("book.yml")
     assert wf["on"]["push"]["branches"] == ["main"] and "pull_request" in wf["on"]
@@ -51,7 +103,6 @@ def test_book_workflow_deploys_to_pages_from_main_only():
     assert deploy["needs"] == "build"
     assert deploy["environment"]["name"] == "github-pages"
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
-    assert "refs/heads/main" in deploy["if"] and "pull_request" in deploy["if"]
     assert wf["concurrency"]["cancel-in-progress"] is False  # one deployment at a time
     uses = {step.get("uses", "").split("@")[0]: step for step in build["steps"]}
     assert uses["actions/upload-pages-artifact"]["with"]["path"] == "_build/html"

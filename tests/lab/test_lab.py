@@ -11,13 +11,19 @@ idle. Then, for each notebook:
 - no cell has an error output, no code cell is left running or unexecuted;
 - the rendered markdown has no raw role or glue text (``{glue``, ``{cite``,
   ``key:.3f`` leftovers) and no jupyterlab-myst error or "citation not found" marker;
-- the progress bars are ipywidgets (not text);
+- the progress bars are ipywidgets (not text), and no output shows "Error displaying
+  widget"; the page logs no uncaught exception and no ``console.error`` (where a widget
+  view that failed to render reports itself);
 - saving the run notebook changes nothing but outputs and execution counts;
 - in 01, moving the temperature slider draws a new configuration.
 
-A screenshot of each notebook goes to ``_build/lab-screenshots/``. ``make lab-check``
-runs two notebooks at a time (pytest-xdist: two servers, two browsers; each kernel uses
-``utils.setup``'s thread count, half the cores, so that they do not stall each other).
+"Run all" is started, not awaited (its promise resolves only when the last cell ends):
+the test polls the notebook until it is done or ``RUN_TIMEOUT_S`` has passed, and then
+interrupts the kernel and fails with the notebook's state (cells executed, the cell
+still running). A screenshot of each notebook goes to ``_build/lab-screenshots/``.
+``make lab-check`` runs two notebooks at a time (pytest-xdist: two servers, two
+browsers; each kernel uses ``utils.setup``'s thread count, half the cores, so that they
+do not stall each other).
 The copy keeps the repository's notebooks untouched; autosave is off. Needs Debian's
 ``chromium`` (or CHROMIUM=/path/to/chrome).
 """
@@ -43,7 +49,9 @@ SHOTS = ROOT / "_build" / "lab-screenshots"
 LOGS = ROOT / "_build" / "logs"
 NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
 RELEASE = ROOT / "_build" / "assignments" / "release"
-RUN_TIMEOUT_S = 900  # a whole notebook; the slowest takes ~75 s on the reference machine
+# A whole notebook (the slowest takes ~75 s on the reference machine). Past it the test
+# interrupts the kernel and fails with the state of the notebook (LAB_RUN_TIMEOUT_S=n).
+RUN_TIMEOUT_S = int(os.environ.get("LAB_RUN_TIMEOUT_S", 900))
 
 # JupyterLab settings for the test: every cell stays in the DOM, nothing is saved behind
 # the test's back, and nothing is fetched from the network.
@@ -54,8 +62,11 @@ SETTINGS = {
         "fetchNews": "false", "checkForUpdates": False},
 }
 
-# Book-only markup that a front end without myst-nb/sphinx prints raw.
-RAW_MARKUP = re.compile(r"\{(glue|cite)[^}]*\}|\b[a-z][a-z0-9_]*:\.\d+[a-z%]\b")
+# Book-only markup that a front end without myst-nb/sphinx prints raw, and format specs
+# left over from an f-string written as prose ("acc:.3f", "acc:.1%}").
+RAW_MARKUP = re.compile(r"\{(glue|cite)[^}]*\}|\b[a-z_][a-z0-9_]*:\.\d+[a-z%](?!\w)")
+# What ipywidgets shows (and logs with console.error) for a view that failed to render.
+WIDGET_ERROR = "Error displaying widget"
 
 
 def _free_port() -> int:
@@ -133,6 +144,9 @@ STATE_JS = """() => {
     folded_solutions: cells.filter(c => (c.model.getMetadata('tags') || []).includes('solution')
                                         && c.inputHidden).length,
     running: code.filter(c => c.model.executionState === 'running').length,
+    running_cells: cells.flatMap((c, i) => c.model.type === 'code'
+      && c.model.executionState === 'running'
+      ? [`cell ${i}: ${c.model.sharedModel.getSource().split('\\n')[0].slice(0, 60)}`] : []),
     errors,
   };
 }"""
@@ -156,7 +170,9 @@ def _open(page, base, token, name, folder="notebooks"):
 
 
 def _run_all(page, name):
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Started, not awaited: the command's promise resolves only when every cell has run,
+    # so awaiting it would let a hung cell stall the test with no deadline at all.
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     deadline = time.monotonic() + RUN_TIMEOUT_S
     quiet_since = None
     while time.monotonic() < deadline:
@@ -169,7 +185,22 @@ def _run_all(page, name):
         else:
             quiet_since = None
         page.wait_for_timeout(1000)
-    pytest.fail(f"{name}: not finished after {RUN_TIMEOUT_S} s: {_state(page)}")
+    state = _state(page)
+    page.evaluate("""() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;
+                             if (s.session && s.session.kernel) s.session.kernel.interrupt(); }""")
+    pytest.fail(f"{name}: not finished after {RUN_TIMEOUT_S} s (kernel {state['kernel']}, "
+                f"{state['executed']} of {state['n_code']} code cells executed, still running: "
+                f"{state['running_cells'] or 'none'}, errors: {state['errors'] or 'none'})")
+
+
+def _record_errors(page) -> list[str]:
+    """Uncaught exceptions and console.error messages of the page, as they happen (a
+    widget view that fails to render reports itself only on the console)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page.on("console", lambda msg: errors.append(f"console.error: {msg.text}")
+            if msg.type == "error" else None)
+    return errors
 
 
 def _markdown_problems(page) -> list[str]:
@@ -178,10 +209,14 @@ def _markdown_problems(page) -> list[str]:
       const re = new RegExp(pattern);
       const problems = [];
       const panel = window.jupyterapp.shell.currentWidget;
+      let markdown = 0, rendered = 0;
       for (const [i, c] of panel.content.widgets.entries()) {
         if (c.model.type !== 'markdown') continue;
-        const text = c.node.querySelector('.jp-MarkdownOutput, .jp-RenderedMarkdown,'
-                                          + ' .myst') ? c.node.innerText : '';
+        markdown += 1;
+        const found = c.node.querySelector('.jp-MarkdownOutput, .jp-RenderedMarkdown, .myst');
+        if (found) rendered += 1;
+        else problems.push(`cell ${i}: no rendered markdown found`);
+        const text = found ? c.node.innerText : '';
         const m = text.match(re);
         if (m) problems.push(`cell ${i}: raw markup '${m[0]}'`);
         const bad = c.node.querySelectorAll(
@@ -190,6 +225,7 @@ def _markdown_problems(page) -> list[str]:
           `cell ${i}: ${el.className || el.tagName}: ${(el.title || el.innerText).slice(0, 80)}`);
         if (!c.rendered) problems.push(`cell ${i}: markdown cell not rendered`);
       }
+      if (rendered === 0) problems.push(`none of the ${markdown} markdown cells rendered`);
       return problems;
     }""", RAW_MARKUP.pattern)
 
@@ -250,8 +286,7 @@ def _check_slider(page):
 def test_notebook_runs_in_jupyterlab(lab, browser, name):
     base, token, root = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    console_errors = []
-    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    console_errors = _record_errors(page)
     try:
         _open(page, base, token, name)
         opened = _state(page)
@@ -276,6 +311,8 @@ def test_notebook_runs_in_jupyterlab(lab, browser, name):
         text_bars = page.locator(".jp-OutputArea-output").filter(
             has_text=re.compile(r"\d+/\d+ \[\d")).count()
         assert text_bars == 0, f"{name}: {text_bars} progress bars rendered as text"
+        broken = page.locator(".jp-OutputArea-output").filter(has_text=WIDGET_ERROR).count()
+        assert broken == 0, f"{name}: {broken} outputs show '{WIDGET_ERROR}'"
 
         if name == "01_cnn":
             _check_slider(page)
@@ -299,10 +336,10 @@ def test_notebook_runs_in_jupyterlab(lab, browser, name):
 
 
 def _run_cell(page, index: int) -> None:
-    """Run one cell in the browser and wait until the kernel is idle again."""
+    """Run one cell in the browser and wait (at most 120 s) until the kernel is idle."""
     page.evaluate("""(i) => { const panel = window.jupyterapp.shell.currentWidget;
                              panel.content.activeCellIndex = i;
-                             return window.jupyterapp.commands.execute('notebook:run-cell'); }""",
+                             window.jupyterapp.commands.execute('notebook:run-cell'); }""",
                   index)
     page.wait_for_function(
         """(i) => { const panel = window.jupyterapp.shell.currentWidget;
@@ -314,22 +351,20 @@ def _run_cell(page, index: int) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_student_assignment_opens_and_checks_in_jupyterlab(lab, browser, name):
+def test_student_assignment_opens_and_checks_in_jupyterlab(lab, browser, name, require_built):
     """The student notebook of ``make assignments``: opens unmodified with its answer cells
     unfolded; otter's set-up cell runs, and checking an unanswered question prints, in
     words, what the public tests miss (no traceback). That its cells up to the first
     question run without error is tests/assignments' job (they are the lecture's cells,
     which the test above runs in this browser)."""
-    if not (RELEASE / f"{name}.ipynb").is_file():
-        pytest.skip("run `make assignments` first")
+    require_built(RELEASE / f"{name}.ipynb", "make assignments")
     base, token, _ = lab
     nb = json.loads((RELEASE / f"{name}.ipynb").read_text())
     sources = ["".join(c["source"]) for c in nb["cells"]]
     check = next(i for i, s in enumerate(sources) if s.startswith("grader.check("))
     question = sources[check].split('"')[1]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    console_errors = []
-    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    console_errors = _record_errors(page)
     try:
         _open(page, base, token, name, folder="assignments")
         if _state(page)["dirty"]:

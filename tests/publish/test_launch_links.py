@@ -85,10 +85,9 @@ def test_repository_button_uses_the_url(site_with_url):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_book_without_url_has_no_launch_links(name):
+def test_book_without_url_has_no_launch_links(name, require_built):
     page = ROOT / "_build" / "html" / "notebooks" / f"{name}.html"
-    if not page.exists():
-        pytest.skip("run `make book` first")
+    require_built(page, "make book")
     links = _links(page.read_text())
     assert not [u for u in links if any(host in u for host in LAUNCH_HOSTS)]
     assert not [u for u in links if u.startswith("https://github.com/")]

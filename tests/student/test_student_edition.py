@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 STUDENT = ROOT / "_build" / "student"
 NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
 
-pytestmark = pytest.mark.skipif(not STUDENT.is_dir(), reason="run `make student` first")
+
+
+@pytest.fixture(autouse=True)
+def _built(require_built):
+    require_built(STUDENT, "make student")
 
 
 def _read(path):
