@@ -26,7 +26,7 @@ help:
 	@echo "make publish-check  launch links with an example repository URL (after make book)"
 	@echo "make student        student notebooks + book without solutions in _build/student"
 	@echo "make assignments    otter-grader assignments in _build/assignments (student + autograder)"
-	@echo "make grade SUBMISSIONS=dir   grade submitted notebooks: _build/grades/grades.csv"
+	@echo "make grade SUBMISSIONS=dir   grade submissions, each sandboxed, in parallel: _build/grades/grades.csv"
 	@echo "make assignments-check       grading tests (after make assignments)"
 	@echo "make browser-check  open every page of the built book in headless Chromium"
 	@echo "make bench          time every notebook and the lecture's own code"
@@ -47,52 +47,65 @@ test: $(STAMP)
 	set -o pipefail; DL4PHYS_THREADS=$(THREADS) $(PY) -m pytest tests notebooks \
 		--ignore=tests/student --ignore=tests/browser --ignore=tests/lab --ignore=tests/publish \
 		--ignore=tests/assignments \
-		--nbval-lax --nbval-current-env -p no:cacheprovider -rfE \
+		--nbval-lax --nbval-current-env -p no:cacheprovider -rfEs \
 		-n $(WORKERS) --dist loadfile --junitxml=$(LOGS)/test.xml 2>&1 | tee $(LOGS)/test.log
 
-# The book executes one notebook at a time: each kernel gets all the cores.
+# The book executes one notebook at a time: each kernel gets all the cores. Then the
+# assignments that its pages hand out are built from its execution cache (nothing runs
+# again; make assignments executes the solutions under otter instead) and copied in.
 book: $(STAMP)
 	DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} \
 		$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	$(PY) scripts/assignments.py --from-book-cache
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
 lab-check: $(STAMP)
 	@mkdir -p $(LOGS)
-	set -o pipefail; $(PY) -m pytest tests/lab -p no:cacheprovider -rfE -n $(LAB_WORKERS) \
+	set -o pipefail; $(PY) -m pytest tests/lab -p no:cacheprovider -rfEs -n $(LAB_WORKERS) \
 		--junitxml=$(LOGS)/lab-check.xml 2>&1 | tee $(LOGS)/lab-check.log
 
 publish-check: $(STAMP)
 	@mkdir -p $(LOGS)
-	set -o pipefail; $(PY) -m pytest tests/publish -p no:cacheprovider -rfE 2>&1 \
+	set -o pipefail; $(PY) -m pytest tests/publish -p no:cacheprovider -rfEs 2>&1 \
 		| tee $(LOGS)/publish-check.log
 
 student: book
 	$(PY) scripts/student_edition.py
-	$(PY) -m pytest tests/student -p no:cacheprovider
+	$(PY) -m pytest tests/student -p no:cacheprovider -rfEs
 
 # Each notebook is executed once, by otter assign, which refuses to finish unless the
 # solution version scores full marks. One notebook at a time, all cores (like the book).
+# FROM_BOOK=1 (CI, deploy): nothing is executed again; make book's execution cache must
+# show every cell, the test cells included, run without error.
 assignments: $(STAMP)
-	DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} $(PY) scripts/assignments.py
+	DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} $(PY) scripts/assignments.py \
+		$(if $(FROM_BOOK),--from-book-cache)
 
-# make grade SUBMISSIONS=folder [ASSIGNMENT=name] [TIMEOUT=seconds per submission]
-TIMEOUT ?= 900
+# make grade SUBMISSIONS=folder: every submission in its own sandbox (bubblewrap), JOBS at
+# a time (default: one per core, as many as fit in memory at MEMORY each), each capped at
+# MEMORY (whole process tree), PROCESSES (processes + threads), CPUS (cores) and TIMEOUT
+# (seconds). ASSIGNMENT=name forces the assignment; UNSAFE=1 grades without a sandbox.
+TIMEOUT   ?= 900
+MEMORY    ?= 4G
+PROCESSES ?= 512
+CPUS      ?= 1
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [ASSIGNMENT=name] [TIMEOUT=s]"; exit 2; }
-	DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} $(PY) scripts/grade.py \
-		"$(SUBMISSIONS)" --timeout $(TIMEOUT) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [ASSIGNMENT=name] [JOBS=n] [TIMEOUT=s] [MEMORY=4G] [PROCESSES=n] [CPUS=n] [UNSAFE=1]"; exit 2; }
+	$(PY) scripts/grade.py "$(SUBMISSIONS)" --timeout $(TIMEOUT) --memory $(MEMORY) \
+		--processes $(PROCESSES) --cpus $(CPUS) $(if $(JOBS),--jobs $(JOBS)) \
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(UNSAFE),--unsafe)
 
 assignments-check: $(STAMP)
 	@mkdir -p $(LOGS)
 	set -o pipefail; DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} \
-		$(PY) -m pytest tests/assignments -p no:cacheprovider -rfE \
+		$(PY) -m pytest tests/assignments -p no:cacheprovider -rfEs \
 		--junitxml=$(LOGS)/assignments-check.xml 2>&1 | tee $(LOGS)/assignments-check.log
 
 browser-check: $(STAMP)
 	@test -d _build/html || { echo "No _build/html: run 'make book' first"; exit 1; }
-	$(PY) -m pytest tests/browser -p no:cacheprovider
+	$(PY) -m pytest tests/browser -p no:cacheprovider -rfEs
 
 # Like the book, one notebook at a time on an idle machine: all cores, as the lecture's
 # code gets (DL4PHYS_THREADS=1 make bench: what a 2-core laptop gets by default).

@@ -9,19 +9,31 @@
    switched on only when ``repository.url`` in ``_config.yml`` is set, so the book never
    shows a link to an invented address.
 3. Two browser-console errors of the theme stack are avoided (``_clean_page_context``).
+4. Assignments handed out: every notebook page opens with a box that links to its
+   otter-grader assignment: a download of the student notebook from this site
+   (``assignments/NAME.ipynb``, copied from ``_build/assignments/release`` when the build
+   finishes), "Open in Colab" from the ``assignments`` branch that the deploy workflow
+   publishes (with a repository URL), and all five assignments on a JupyterHub through
+   nbgitpuller (with ``launch_buttons.jupyterhub_url``).
 """
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import shutil
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ExtensionError
 
 MATHJAX_ENTRY = "mathjax/es5/tex-mml-chtml.js"
+ROOT = Path(__file__).resolve().parents[1]
+RELEASE = ROOT / "_build" / "assignments" / "release"
+ASSIGNMENTS_BRANCH = "assignments"  # published by .github/workflows/book.yml
+HUB_FOLDER = "dl4phys-assignments"  # where nbgitpuller puts them in a student's home
 
 
 def mathjax_static_dir() -> Path:
@@ -74,7 +86,56 @@ def _clean_page_context(app, pagename, templatename, context, doctree) -> None:
         context["default_mode"] = "light"
 
 
+def assignment_links(name: str, repository_url: str, hub_url: str) -> dict[str, str]:
+    """The links of a notebook page to its assignment: {"download", "colab", "hub"}."""
+    links = {"download": f"../assignments/{name}.ipynb"}
+    repository_url = repository_url.rstrip("/")
+    if repository_url.startswith("https://github.com/"):
+        repo = repository_url.removeprefix("https://github.com/")
+        links["colab"] = (f"https://colab.research.google.com/github/{repo}/blob/"
+                          f"{ASSIGNMENTS_BRANCH}/{name}.ipynb")
+        if hub_url:
+            query = urlencode({"repo": repository_url, "branch": ASSIGNMENTS_BRANCH,
+                               "targetpath": HUB_FOLDER,
+                               "urlpath": f"lab/tree/{HUB_FOLDER}/{name}.ipynb"})
+            links["hub"] = f"{hub_url.rstrip('/')}/hub/user-redirect/git-pull?{query}"
+    return links
+
+
+def _assignment_box(app, pagename, templatename, context, doctree) -> None:
+    if not pagename.startswith("notebooks/") or "body" not in context:
+        return
+    name = pagename.split("/", 1)[1]
+    options = app.config.html_theme_options or {}
+    hub = str((options.get("launch_buttons") or {}).get("jupyterhub_url", "") or "")
+    links = assignment_links(name, str(options.get("repository_url", "") or ""), hub)
+    parts = [f'<a class="reference external" href="{html.escape(links["download"])}" '
+             f'download="{quote(name)}.ipynb">download {html.escape(name)}.ipynb</a>']
+    if "colab" in links:
+        parts.append(f'<a class="reference external" href="{html.escape(links["colab"])}">'
+                     "open it in Colab</a>")
+    if "hub" in links:
+        parts.append(f'<a class="reference external" href="{html.escape(links["hub"])}">'
+                     "all five on the JupyterHub</a>")
+    context["body"] = (
+        '<div class="admonition tip assignment-links"><p class="admonition-title">'
+        "Assignment</p><p>This notebook with its graded exercises and no solutions: "
+        + " · ".join(parts) + ". Run its first cell first: on Colab it installs what "
+        "Colab lacks; a check cell after each question says what is still wrong, and the "
+        "last cell writes the file to hand in.</p></div>" + context["body"])
+
+
+def _copy_assignments(app, exception) -> None:
+    if exception is None and RELEASE.is_dir():
+        target = Path(app.outdir) / "assignments"
+        target.mkdir(exist_ok=True)
+        for notebook in RELEASE.glob("*.ipynb"):
+            shutil.copy(notebook, target / notebook.name)
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _clean_page_context)
+    app.connect("html-page-context", _assignment_box)
+    app.connect("build-finished", _copy_assignments)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

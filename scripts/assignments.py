@@ -7,10 +7,16 @@ script
 
 1. writes the *master* notebook that ``otter assign`` reads: the course notebook without
    the worked solutions of the ungraded exercises (cells tagged ``solution`` outside a
-   question; otter would hand them out), and with the answer cells unfolded (the course
-   notebook opens its solutions folded, a student's answer cell should not be);
+   question; otter would hand them out), with the answer cells unfolded (the course
+   notebook opens its solutions folded, a student's answer cell should not be), and with
+   the course's own set-up and export cells instead of otter's (``utils.assignment``: the
+   first cell installs what Google Colab lacks, the last writes the zip to hand in, on
+   Colab, a JupyterHub or a laptop alike);
 2. runs ``otter assign --no-pdfs``, which executes the solution version and refuses to
-   finish unless every question scores full marks;
+   finish unless every question scores full marks. With ``--from-book-cache`` (CI and the
+   deploy workflow) nothing is executed again: ``make book``'s execution cache must show
+   every cell of the notebook, its test cells included, run without error, and otter
+   assign runs with ``--no-run-tests`` (seconds instead of minutes);
 3. checks what students get: no outputs, no solution code, no hidden tests.
 
 Output, per notebook ``NAME``: ``_build/assignments/NAME/student/NAME.ipynb`` (hand this
@@ -23,6 +29,7 @@ Run with ``make assignments`` (all notebooks), or ``python scripts/assignments.p
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import re
 import shutil
 import subprocess
@@ -32,6 +39,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the scripts package, run as a script too
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "_build" / "assignments"
 SOLUTION_TAG = "solution"
@@ -77,12 +85,72 @@ def questions(nb) -> list[dict]:
     return found
 
 
-def master(nb):
-    """The notebook that ``otter assign`` reads (see the module docstring)."""
+SETUP_TAG = "assignment-setup"
+
+SETUP_CELL = """\
+# Set-up: run this cell first. On Google Colab it installs what Colab lacks (the course
+# package and otter-grader); anywhere else they must be installed already.
+import sys
+
+ASSIGNMENT = "{name}"
+COURSE_PACKAGE = "{package}"
+OTTER = "otter-grader=={otter}"
+
+
+class SetUpError(Exception):
+    def _render_traceback_(self):  # the message alone, no traceback
+        return [f"SetUpError: {{self}}"]
+
+
+if "google.colab" in sys.modules:
+    if not COURSE_PACKAGE:
+        raise SetUpError("this copy of the assignment names no repository to install the "
+                         "course from: ask for the published notebook")
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", OTTER, COURSE_PACKAGE],
+                   check=True)
+try:
+    from utils.assignment import export, start
+except ImportError:
+    raise SetUpError("the course package `utils` is not installed here: in the course's "
+                     "folder run `make test` once (or `pip install -r requirements.txt && "
+                     "pip install -e .`), choose its kernel (.venv), and run this cell "
+                     "again") from None
+grader = start(ASSIGNMENT)"""
+
+EXPORT_MARKDOWN = """\
+## Hand in
+
+Run every cell from the top (Run → Run All Cells), save the notebook, then run the cell
+below: it checks that every cell has run and writes `{name}_<date>.zip`, the file to hand
+in (on Colab it also downloads it)."""
+
+
+def course_package() -> str:
+    """What the set-up cell installs on Colab: the course package from the published
+    repository (``repository.url`` in ``_config.yml``), or nothing when none is set."""
+    from scripts.repository_url import config
+
+    repository = config()
+    if not repository.get("url"):
+        return ""
+    return f"dl4phys-utils @ git+{repository['url']}@{repository.get('branch', 'main')}"
+
+
+def master(nb, package: str | None = None):
+    """The notebook that ``otter assign`` reads (see the module docstring). ``package``:
+    what the set-up cell installs on Colab (default: from ``_config.yml``)."""
+    from scripts.repository_url import COLAB_TAG
+
     nb = nbformat.from_dict(nb)
-    cells, block = [], None
+    cells, block, name = [], None, None
     for cell in nb.cells:
         boundary = block_boundary(cell)
+        if cell.cell_type == "raw" and cell.source.startswith("# ASSIGNMENT CONFIG"):
+            name = yaml_load(cell.source)["name"]  # otter's own first and last cells: off
+            cell.source = re.sub(r"^export_cell:.*$", "export_cell: false\ninit_cell: false",
+                                 cell.source, flags=re.M)
         if boundary is not None:
             block = boundary[1] if boundary[0] == "begin" else None
         elif block == "solution":
@@ -90,8 +158,24 @@ def master(nb):
         elif SOLUTION_TAG in cell.metadata.get("tags", []):
             continue  # an ungraded exercise's worked solution
         cells.append(cell)
+    if name is not None:  # the course's set-up cell replaces the lecture's Colab cell
+        setup = nbformat.v4.new_code_cell(SETUP_CELL.format(
+            name=name, otter=importlib.metadata.version("otter-grader"),
+            package=course_package() if package is None else package))
+        setup.metadata["tags"], setup.id = [SETUP_TAG], "assignment-setup"
+        cells = [setup if COLAB_TAG in c.metadata.get("tags", []) else c for c in cells]
+        hand_in = nbformat.v4.new_markdown_cell(EXPORT_MARKDOWN.format(name=name))
+        export = nbformat.v4.new_code_cell("export(grader, ASSIGNMENT)")
+        hand_in.id, export.id = "assignment-hand-in", "assignment-export"
+        cells += [hand_in, export]
     nb.cells = cells
     return nb
+
+
+def yaml_load(source: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(source.split("\n", 1)[1])
 
 
 def solution_lines(cell) -> list[str]:
@@ -137,19 +221,32 @@ def check_student_notebook(path: Path, source) -> None:
         raise SystemExit(f"{path}: " + "; ".join(problems))
 
 
-def build(name: str) -> Path:
+def build(name: str, from_book_cache: bool = False) -> Path:
     """Build one assignment; returns its directory."""
     source = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     if not questions(source):
         raise SystemExit(f"{name} has no otter questions")
+    if from_book_cache:
+        from scripts.student_edition import failed_in_book
+
+        problems = failed_in_book(NOTEBOOKS / f"{name}.ipynb", len(source.cells))
+        if problems:
+            raise SystemExit(f"{name}: not every cell ran cleanly in the book's execution "
+                             f"cache ({'; '.join(problems[:3])}): run `make book` first, or "
+                             "build without --from-book-cache")
     target = OUT / name
     shutil.rmtree(target, ignore_errors=True)
     (target / "master").mkdir(parents=True)
     nbformat.write(master(source), target / "master" / f"{name}.ipynb")
     otter = Path(sys.executable).with_name("otter")
-    print(f"== otter assign {name} (executes the solution version)", flush=True)
-    subprocess.run([str(otter), "assign", "--no-pdfs", f"master/{name}.ipynb", "."],
-                   cwd=target, check=True)
+    if from_book_cache:
+        print(f"== otter assign {name} (the book's execution showed the solution passing)",
+              flush=True)
+        command = [str(otter), "assign", "--no-pdfs", "--no-run-tests"]
+    else:
+        print(f"== otter assign {name} (executes the solution version)", flush=True)
+        command = [str(otter), "assign", "--no-pdfs"]
+    subprocess.run(command + [f"master/{name}.ipynb", "."], cwd=target, check=True)
     check_student_notebook(target / "student" / f"{name}.ipynb", source)
     release = OUT / "release"
     release.mkdir(exist_ok=True)
@@ -169,12 +266,20 @@ def main(argv=None) -> None:
     names = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"default: all of {names}")
+    parser.add_argument("--from-book-cache", action="store_true",
+                        help="do not execute the solutions again: require that make book's "
+                             "execution cache shows every cell run without error")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.names) - set(names))
     if unknown:
         parser.error(f"unknown notebook(s) {unknown}; choose from {names}")
     for name in args.names or names:
-        build(name)
+        build(name, from_book_cache=args.from_book_cache)
+    for site in (ROOT / "_build" / "html", ROOT / "_build" / "student" / "html"):
+        if site.is_dir():  # the books link to them (_ext/course_site.py)
+            (site / "assignments").mkdir(exist_ok=True)
+            for notebook in (OUT / "release").glob("*.ipynb"):
+                shutil.copy(notebook, site / "assignments" / notebook.name)
     print(f"student notebooks: {OUT / 'release'}; autograders: {OUT}/*/autograder/")
 
 

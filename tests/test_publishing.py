@@ -96,6 +96,23 @@ def test_book_workflow_deploys_only_pushes_and_dispatches_on_main():
             event, ref, upload["if"])
 
 
+def test_book_workflow_publishes_the_assignments_to_their_branch_from_main_only():
+    wf = _workflow("book.yml")
+    job = wf["jobs"]["assignments"]
+    assert job["needs"] == "build" and job["permissions"] == {"contents": "write"}
+    for (event, ref), expected in EVENTS.items():
+        assert _deploys(job["if"], event, ref) == expected, (event, ref, job["if"])
+    (upload,) = [s for s in wf["jobs"]["build"]["steps"]
+                 if s.get("with", {}).get("name") == "assignments"]
+    assert upload["with"]["path"] == "_build/assignments/release/*.ipynb"
+    assert upload["with"]["if-no-files-found"] == "error"
+    script = " ".join(step.get("run", "") for step in job["steps"])
+    assert "git push" in script and script.rstrip().endswith(" assignments")
+    from _ext.course_site import ASSIGNMENTS_BRANCH  # the branch the book's links open
+
+    assert ASSIGNMENTS_BRANCH == "assignments"
+
+
 def test_book_workflow_deploys_to_pages_from_main_only():
     wf = _workflow("book.yml")
     assert wf["on"]["push"]["branches"] == ["main"] and "pull_request" in wf["on"]

@@ -7,8 +7,9 @@ notebook's solution version to full marks (it refuses to finish otherwise). Here
   cell per question; the autograder holds every test;
 - ``make grade`` on a folder of submissions of the quickest notebook (02): the solution
   scores full marks, the untouched student notebook zero (its cells fail, the grading goes
-  on), a planted mistake loses exactly its question, and files that are not notebooks, or
-  that run past the time limit, get one clear line each and do not stop the others.
+  on), a planted mistake (a "denoiser" trained without noise) loses exactly its question,
+  and files that are not notebooks, or that run past the time limit, get one clear line
+  each and do not stop the others.
 
 Grading executes each submitted notebook, so only notebook 02 is graded whole; the tests
 of every question are checked directly in tests/test_assignment_questions.py.
@@ -17,8 +18,14 @@ of every question are checked directly in tests/test_assignment_questions.py.
 from __future__ import annotations
 
 import csv
+import os
+import re
+import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -31,8 +38,11 @@ ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
 GRADED = "02_autoencoder"  # the quickest notebook to execute
 
-pytestmark = pytest.mark.skipif(not (OUT / "release").is_dir(),
-                                reason="run `make assignments` first")
+
+
+@pytest.fixture(autouse=True)
+def _built(require_built):
+    require_built(OUT / "release", "make assignments")
 
 
 def student(name):
@@ -51,7 +61,8 @@ def test_student_notebook_has_checks_and_no_answers(name):
     assert nb.metadata["otter"]["assignment_name"] == name
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert f'grader = otter.Notebook("{name}.ipynb")' in code
+    assert f'ASSIGNMENT = "{name}"' in code and "grader = start(ASSIGNMENT)" in code
+    assert "export(grader, ASSIGNMENT)" in code and "grader.export(" not in code
     for q in question_names(name):
         assert f'grader.check("{q}")' in code, q
     assert "# SOLUTION" not in code and "# BEGIN SOLUTION" not in code
@@ -80,11 +91,12 @@ def test_autograder_holds_every_test(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_student_notebook_runs_up_to_its_first_question(name):
-    """Shown without running it again: after otter's set-up cell, the student notebook is
-    the lecturer's notebook cell for cell up to the assignment (less the worked solution
-    of an ungraded exercise before it), and ``make book`` executed those cells without
-    error (its execution cache holds that run). The set-up cell itself runs in
-    JupyterLab in ``make lab-check``."""
+    """Shown without running it again: the student notebook is the lecturer's notebook
+    cell for cell up to the assignment (less the worked solution of an ungraded exercise
+    before it), with the course's set-up cell in place of the lecture's Colab cell, and
+    ``make book`` executed those cells without error (its execution cache holds that
+    run). The set-up cell itself runs in JupyterLab (``make lab-check``) and on a stand-in
+    Colab (test_colab.py)."""
     from scripts.student_edition import failed_in_book
 
     lecture = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
@@ -93,27 +105,33 @@ def test_student_notebook_runs_up_to_its_first_question(name):
     handed_out = handed_out[:next(i for i, c in enumerate(master(lecture).cells)
                                   if c.cell_type == "raw")]
     nb = student(name)
-    assert nb.cells[0].source.startswith("# Initialize Otter")
-    assert [c.source for c in nb.cells[1:len(handed_out) + 1]] == handed_out
-    assert set(handed_out) <= {c.source for c in lecture.cells[:first]}
+    (setup,) = [c for c in nb.cells if "assignment-setup" in c.metadata.get("tags", [])]
+    assert nb.cells.index(setup) == next(i for i, c in enumerate(nb.cells)
+                                         if c.cell_type == "code")  # the first code cell
+    assert [c.source for c in nb.cells[:len(handed_out)]] == handed_out
+    # the lecture's cells, but its Colab cell, which the set-up cell replaces
+    assert set(handed_out) - {setup.source} <= {c.source for c in lecture.cells[:first]}
+    assert not [c for c in nb.cells if "colab-setup" in c.metadata.get("tags", [])]
     problems = failed_in_book(ROOT / "notebooks" / f"{name}.ipynb", first)
     assert not problems, f"{name}: {problems}"
 
 
 # --------------------------------------------------------------- grading whole submissions
 def planted_mistake(nb):
-    """The solution with the denoiser left untrained: loses ae_denoise only."""
+    """The solution with the denoiser trained without noise (the mistake a student makes
+    by copying the training call): loses ae_denoise only."""
     nb = nbformat.from_dict(nb)
     (cell,) = [c for c in nb.cells if "noise=0.1, report_every=0" in c.source]
-    lines = cell.source.splitlines()
-    cell.source = "\n".join(line for line in lines if not line.startswith("train_autoencoder("))
-    assert cell.source != "\n".join(lines)
+    cell.source = cell.source.replace("noise=0.1, ", "")
     return nb
 
 
 def grade(folder: Path, out: Path, *extra) -> dict:
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "grade.py"), str(folder),
-                    "--out", str(out), *extra], check=True)
+    command = [sys.executable, str(ROOT / "scripts" / "grade.py"), str(folder),
+               "--out", str(out), *extra]
+    if os.environ.get("DL4PHYS_GRADE_UNSAFE"):  # to see these tests fail without a sandbox
+        command.append("--unsafe")
+    subprocess.run(command, check=True)
     with open(out / "grades.csv") as f:
         rows = list(csv.DictReader(f))
     grades: dict = {}
@@ -122,39 +140,191 @@ def grade(folder: Path, out: Path, *extra) -> dict:
     return grades
 
 
+# Hostile submissions: otter's set-up cell and one cell of attack, each in the same batch
+# as the honest ones. What an attack sees it writes to its own console (fd 1), which the
+# grader keeps in logs/STUDENT.log; the tests read it there and check the host.
+TOKEN = f"dl4phys-{os.getpid()}-{time.time_ns() % 10**6}"
+MEMORY = "3G"  # the batch's caps per submission: an honest 02 peaks at ~0.8 GiB and 24
+PROCESSES = "128"  # processes and threads; below the default, so a fork bomb meets it soon
+
+
+def report(line: str) -> str:
+    return f"os.write(1, ({line} + '\\n').encode())"
+
+
+ATTACKS = {
+    "writer": lambda ctx: f"""
+import os
+for path in {[str(p) for p in ctx["targets"]]!r}:
+    try:
+        with open(path, "w") as f:
+            f.write("pwned")
+        {report("'WROTE ' + path")}
+    except OSError as err:
+        {report("'BLOCKED ' + path + ': ' + err.strerror")}
+""",
+    "netcat": lambda ctx: f"""
+import os, socket
+try:
+    socket.create_connection(("127.0.0.1", {ctx["port"]}), timeout=5).sendall(b"pwned")
+    {report("'CONNECTED'")}
+except OSError as err:
+    {report("'BLOCKED network: ' + str(err)")}
+""",
+    "hog": lambda ctx: """
+hoard = []
+while True:
+    hoard.append(bytearray(64 << 20))
+""",
+    "forker": lambda ctx: f"""
+import os, time
+n = 0
+try:
+    while n < 100_000:
+        if os.fork() == 0:
+            time.sleep(300)
+            os._exit(0)
+        n += 1
+except OSError as err:
+    {report("f'BLOCKED fork after {n}: {err.strerror}'")}
+""",
+    "filler": lambda ctx: f"""
+import os
+for folder in ["/tmp", os.getcwd()]:
+    written = 0
+    try:
+        with open(os.path.join(folder, "fill"), "wb") as f:
+            while written < (4 << 30):
+                f.write(b"x" * (16 << 20))
+                written += 16 << 20
+        {report("f'FILLED {folder} {written}'")}
+    except OSError as err:
+        {report("f'BLOCKED disk {folder} after {written >> 20} MiB: {err.strerror}'")}
+""",
+    "daemon": lambda ctx: f"""
+import os, subprocess
+subprocess.Popen(["sleep", "{ctx["sleep"]}"], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", "{ctx["sleep"]}"])
+    os._exit(0)
+{report("'DAEMONS STARTED'")}
+""",
+    "shouter": lambda ctx: """
+import os, sys
+for _ in range(64):
+    os.write(1, b"y" * (1 << 20))
+    sys.stdout.write("z" * (1 << 18))
+""",
+    "snoop": lambda ctx: f"""
+import os
+for path in {[str(p) for p in ctx["secrets"]]!r}:
+    try:
+        if os.path.isdir(path):
+            {report("'LISTS ' + path + ' ' + repr(sorted(os.listdir(path)))")}
+        else:
+            open(path, "rb").read()
+            {report("'LEAK ' + path")}
+    except OSError as err:
+        {report("'BLOCKED ' + path + ': ' + err.strerror")}
+own = os.path.join(os.environ["WORK"], "autograder.zip")
+{report("'OWN AUTOGRADER READABLE ' + str(os.access(own, os.R_OK))")}
+""",
+    "forger": lambda ctx: """
+import otter.test_files.exception_test as tests
+tests.test_case.call_func = lambda self, env: None  # every test case passes
+""",
+}
+
+
+def attack_notebook(name: str, ctx: dict):
+    nb = student(GRADED)
+    (setup,) = [c for c in nb.cells if "assignment-setup" in c.metadata.get("tags", [])]
+    nb.cells = [setup, nbformat.v4.new_code_cell(ATTACKS[name](ctx).strip())]
+    return nb
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def listener():
+    """A server on the host's loopback that records every connection made to it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    accepted, stop = [], threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept())
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, listener):
     folder = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("grades")
     solution = nbformat.read(OUT / GRADED / "autograder" / f"{GRADED}.ipynb", as_version=4)
     nbformat.write(solution, folder / "ada.ipynb")
     nbformat.write(student(GRADED), folder / "bo.ipynb")  # untouched: every answer is ...
     nbformat.write(planted_mistake(solution), folder / "cy.ipynb")
     (folder / "di.ipynb").write_text("this is not JSON")  # a broken upload
     (folder / "ed.pdf").write_bytes(b"%PDF-1.4")  # the wrong file
-    out = tmp_path_factory.mktemp("grades")
-    return grade(folder, out), out
+    secret = ROOT / "_build" / f"secret-{TOKEN}"
+    secret.write_text("the grader's")
+    ctx = {"port": listener[0], "sleep": str(700_000 + os.getpid() % 100_000),
+           "targets": [Path.home() / TOKEN, ROOT / TOKEN, folder / TOKEN, out / TOKEN,
+                       OUT / GRADED / "autograder" / TOKEN, Path("/tmp") / TOKEN,
+                       folder / "ada.ipynb"],
+           "secrets": [folder, folder / "ada.ipynb", out, secret, Path.home(),
+                       autograder_zip("01_cnn"), OUT / GRADED / "autograder"]}
+    for name in ATTACKS:
+        nbformat.write(attack_notebook(name, ctx), folder / f"x-{name}.ipynb")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    free_before = shutil.disk_usage(ROOT).free
+    try:
+        grades = grade(folder, out, "--memory", MEMORY, "--processes", PROCESSES,
+                       "--timeout", "300")
+    finally:
+        secret.unlink()
+    return {"grades": grades, "out": out, "folder": folder, "ctx": ctx, "before": before,
+            "free_before": free_before, "accepted": listener[1]}
+
+
+def log(graded, student_name: str) -> str:
+    return (graded["out"] / "logs" / f"{student_name}.log").read_text()
 
 
 def test_solution_scores_full_marks(graded):
-    grades, _ = graded
+    grades = graded["grades"]
     assert set(grades["ada"]) == set(question_names(GRADED))
     assert all(float(r["score"]) == float(r["max"]) > 0 for r in grades["ada"].values())
 
 
 def test_untouched_student_notebook_scores_zero(graded):
-    grades, _ = graded
+    grades = graded["grades"]
     assert set(grades["bo"]) == set(question_names(GRADED))
     assert all(float(r["score"]) == 0 for r in grades["bo"].values())
 
 
 def test_planted_mistake_loses_exactly_its_question(graded):
-    grades, _ = graded
+    grades = graded["grades"]
     assert float(grades["cy"]["ae_denoise"]["score"]) == 0
     assert float(grades["cy"]["ae_latent"]["score"]) == float(grades["cy"]["ae_latent"]["max"])
 
 
 def test_files_that_are_not_notebooks_get_one_clear_line(graded):
-    grades, _ = graded
+    grades = graded["grades"]
     for who, words in [("di", "not a notebook: di.ipynb cannot be read"),
                        ("ed", "not a notebook: ed.pdf")]:
         (row,) = grades[who].values()
@@ -163,13 +333,113 @@ def test_files_that_are_not_notebooks_get_one_clear_line(graded):
 
 
 def test_feedback_file_per_student(graded):
-    _, out = graded
+    out = graded["out"]
     for who in ["ada", "bo", "cy", "di", "ed"]:
         assert (out / "feedback" / f"{who}.txt").is_file(), who
     bo = (out / "feedback" / "bo.txt").read_text()
     assert "total: 0 / 2" in bo and "what failed" in bo and "AssertionError" in bo
     cy = (out / "feedback" / "cy.txt").read_text()
     assert "ae_denoise: what failed" in cy and "ae_latent: what failed" not in cy
+
+
+# ------------------------------------------------------------------ hostile submissions
+def test_honest_grades_are_unchanged_by_the_hostile_ones_in_the_batch(graded):
+    grades = graded["grades"]
+    assert [float(r["score"]) for r in grades["ada"].values()] == [1.0, 1.0]
+    assert {q: float(r["score"]) for q, r in grades["cy"].items()} == {
+        "ae_latent": 1.0, "ae_denoise": 0.0}
+    assert all(r["flags"] == "" for who in ("ada", "bo", "cy") for r in grades[who].values())
+
+
+def test_writes_outside_the_scratch_are_blocked(graded):
+    text = log(graded, "x-writer")
+    for path in graded["ctx"]["targets"]:
+        if path.parent == Path("/tmp"):  # written, but into its own private /tmp
+            assert f"WROTE {path}" in text, text[-2000:]
+        else:  # read-only, or (the autograders) not there at all
+            assert (f"BLOCKED {path}: Read-only file system" in text
+                    or f"BLOCKED {path}: No such file or directory" in text), (path, text)
+        assert not path.exists() or path.name == "ada.ipynb", path
+    before = graded["before"]
+    assert {p.name: p.read_bytes() for p in graded["folder"].iterdir()} == before
+
+
+def test_no_network_not_even_a_server_on_the_hosts_loopback(graded):
+    assert "BLOCKED network" in log(graded, "x-netcat")
+    assert graded["accepted"] == []
+
+
+def test_a_memory_bomb_gets_one_row_naming_the_memory_cap(graded):
+    (row,) = graded["grades"]["x-hog"].values()
+    assert row["question"] == "(submission)" and float(row["score"]) == 0
+    assert row["note"] == f"exceeded the memory limit of {MEMORY[:-1]} GiB", row
+
+
+def test_a_fork_bomb_is_bounded_and_named(graded):
+    (row,) = graded["grades"]["x-forker"].values()
+    assert row["question"] == "(submission)" and float(row["score"]) == 0
+    # every fork copies the kernel's page tables, so memory may run out first, too
+    assert f"the process limit of {PROCESSES} processes and threads" in row["note"], row
+    assert "BLOCKED fork after" in log(graded, "x-forker")
+
+
+def test_a_disk_filler_fills_only_its_own_bounded_scratch(graded):
+    text = log(graded, "x-filler")
+    assert re.search(r"BLOCKED disk /tmp after 10\d\d MiB: No space left on device", text), (
+        text[-1500:])
+    # its working folder (otter runs it in a folder under the same private /tmp): full too
+    assert re.search(r"BLOCKED disk /tmp/\S+ after \d+ MiB: No space left on device", text)
+    assert graded["free_before"] - shutil.disk_usage(ROOT).free < 200 * 2**20
+    # its own grading could not write its results either: one clear row, for it alone
+    (row,) = graded["grades"]["x-filler"].values()
+    assert row["question"] == "(submission)" and "otter run failed" in row["note"], row
+
+
+def test_nothing_a_submission_starts_outlives_it(graded):
+    assert "DAEMONS STARTED" in log(graded, "x-daemon")
+    marker = f"sleep\0{graded['ctx']['sleep']}"
+    running = [p.name for p in Path("/proc").iterdir() if p.name.isdigit()
+               and marker in _cmdline(p)]
+    assert running == [], running
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_megabytes_of_output_are_cut_to_the_cap(graded):
+    text = log(graded, "x-shouter")
+    assert "output 67" in text.splitlines()[0]  # all 64 MiB were counted, ...
+    assert len(text.encode()) < 1.1 * 2**20  # ... the last 1 MiB kept
+    assert set(graded["grades"]["x-shouter"]) == set(question_names(GRADED))
+
+
+def test_other_students_grades_and_autograders_are_out_of_sight(graded):
+    text = log(graded, "x-snoop")
+    for path in graded["ctx"]["secrets"]:
+        if path == Path.home():  # hidden, but for the folders of the course's Python
+            kept = {p.relative_to(path).parts[0] for p in map(Path, (sys.prefix,
+                    sys.base_prefix)) if p.is_relative_to(path)}
+            assert f"LISTS {path} {sorted(kept)!r}" in text, text[-2000:]
+        elif path.is_dir():
+            assert f"LISTS {path} []" in text or f"BLOCKED {path}: No such file" in text, (
+                path, text[-2000:])
+        else:
+            assert f"BLOCKED {path}: No such file or directory" in text, (path, text[-2000:])
+    assert "LEAK" not in text
+    # contained: its own autograder (hidden tests included) is readable inside, as otter
+    # needs it; what it learns can only reach its own result
+    assert "OWN AUTOGRADER READABLE True" in text
+
+
+def test_code_that_patches_otter_is_flagged_for_a_person(graded):
+    rows = graded["grades"]["x-forger"]
+    assert all(r["flags"].startswith("uses otter (cell 1:") for r in rows.values()), rows
+    # Scores are computed in the student's kernel: this patch does forge them (README).
+    assert [float(r["score"]) for r in rows.values()] == [1.0, 1.0], rows
 
 
 def test_submission_past_the_time_limit_is_stopped_and_reported(tmp_path):

@@ -353,10 +353,10 @@ def _run_cell(page, index: int) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_student_assignment_opens_and_checks_in_jupyterlab(lab, browser, name, require_built):
     """The student notebook of ``make assignments``: opens unmodified with its answer cells
-    unfolded; otter's set-up cell runs, and checking an unanswered question prints, in
-    words, what the public tests miss (no traceback). That its cells up to the first
-    question run without error is tests/assignments' job (they are the lecture's cells,
-    which the test above runs in this browser)."""
+    unfolded; the course's set-up cell (the first code cell) runs and creates the grader,
+    and checking an unanswered question prints, in words, what the public tests miss.
+    That its cells up to the first question run without error is tests/assignments' job
+    (they are the lecture's cells, which the test above runs in this browser)."""
     require_built(RELEASE / f"{name}.ipynb", "make assignments")
     base, token, _ = lab
     nb = json.loads((RELEASE / f"{name}.ipynb").read_text())
@@ -376,8 +376,10 @@ def test_student_assignment_opens_and_checks_in_jupyterlab(lab, browser, name, r
             .filter(c => (c.model.getMetadata('tags') || []).includes('otter_answer_cell')
                          && c.inputHidden).length""")
         assert folded == 0, f"{name} (assignment): {folded} answer cells open folded"
-        assert sources[0].startswith("# Initialize Otter"), sources[0][:80]
-        _run_cell(page, 0)
+        setup = next(i for i, c in enumerate(nb["cells"])
+                     if "assignment-setup" in c["metadata"].get("tags", []))
+        assert setup == next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+        _run_cell(page, setup)
         _run_cell(page, check)
         state = _state(page)
         assert not state["errors"], f"{name} (assignment): {state['errors']}"

@@ -70,7 +70,7 @@ def test_launch_links_point_at_the_notebook_on_main(site_with_url, name):
     parsed = urlparse(binder[0])
     assert parsed.path == "/v2/gh/example-org/dl4phys/main", binder
     assert parse_qs(parsed.query)["urlpath"] == [f"lab/tree/{path}"], binder
-    hub = [u for u in links if u.startswith(HUB)]
+    hub = [u for u in links if u.startswith(HUB) and "branch=assignments" not in u]
     assert len(hub) == 1, hub
     query = parse_qs(urlparse(hub[0]).query)
     assert urlparse(hub[0]).path == "/hub/user-redirect/git-pull", hub
@@ -82,6 +82,32 @@ def test_repository_button_uses_the_url(site_with_url):
     links = _links((site_with_url / "intro.html").read_text())
     assert REPO in links
     assert any(u.startswith(f"{REPO}/issues/new?") for u in links), links
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_page_hands_out_its_assignment(site_with_url, name):
+    """A download of the student notebook from the site itself (the file is there), Colab
+    on the ``assignments`` branch that the deploy workflow publishes, and nbgitpuller
+    pulling that branch (all five notebooks) into a JupyterHub home."""
+    page = site_with_url / "notebooks" / f"{name}.html"
+    links = _links(page.read_text())
+    assert f"../assignments/{name}.ipynb" in links, links
+    assert (page.parent / f"../assignments/{name}.ipynb").resolve().is_file()
+    assert ("https://colab.research.google.com/github/example-org/dl4phys/blob/assignments/"
+            f"{name}.ipynb") in links
+    (hub,) = [u for u in links if u.startswith(HUB) and "branch=assignments" in u]
+    query = parse_qs(urlparse(hub).query)
+    assert query["repo"] == [REPO] and query["targetpath"] == ["dl4phys-assignments"]
+    assert query["urlpath"] == [f"lab/tree/dl4phys-assignments/{name}.ipynb"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_book_without_url_hands_out_the_download_only(name, require_built):
+    page = ROOT / "_build" / "html" / "notebooks" / f"{name}.html"
+    require_built(page, "make book")
+    links = _links(page.read_text())
+    assert f"../assignments/{name}.ipynb" in links
+    assert (page.parent / f"../assignments/{name}.ipynb").resolve().is_file()
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,0 +1,311 @@
+"""``make grade``'s safety layer, as a specification: the sandbox (``scripts/sandbox.py``)
+and the grader's reading of what comes out of it (``scripts/grade.py``).
+
+Cheap: small shell and Python commands, no notebook (whole hostile submissions are graded
+in tests/assignments). The sandbox tests need bubblewrap: without it they skip and say
+so, and in CI (``CI`` set) they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from scripts import sandbox
+from scripts.grade import NotGradable, cap_note, flags, parse_size, validated
+
+QUESTIONS = {"ae_latent": 1.0, "ae_denoise": 1.0}
+SMALL = sandbox.Limits(memory=256 * sandbox.MiB, processes=64, wall=30,
+                       disk=16 * sandbox.MiB)
+
+
+# ------------------------------------------------------------------ reading the result
+def otter_result(**scores) -> bytes:
+    return json.dumps({"tests": [{"name": q, "score": s, "max_score": 1, "output": "out"}
+                                 for q, s in scores.items()]}).encode()
+
+
+def test_a_result_like_otters_is_read_as_rows():
+    result = json.loads(otter_result(ae_latent=1, ae_denoise=0.0))
+    result["tests"].append({"name": "Public Tests", "output": "summary"})  # no score
+    rows = validated(json.dumps(result).encode(), False, QUESTIONS)
+    assert [(r["question"], r["score"], r["max"]) for r in rows] == [
+        ("ae_denoise", 0.0, 1.0), ("ae_latent", 1, 1.0)]
+
+
+@pytest.mark.parametrize("result, words", [
+    (b"\x80\x81", "not JSON"),
+    (b"(dp0\nS'tests'\n", "not JSON"),  # a pickle is never unpickled
+    (b'{"tests": 3}', "no list of tests"),
+    (b'[1, 2]', "no list of tests"),
+    (otter_result(ae_latent=1, ae_denoise=1, extra=1), "unknown question 'extra'"),
+    (otter_result(ae_latent=1), "no score for ae_denoise"),
+    (otter_result(ae_latent=2, ae_denoise=1), "score 2 of ae_latent is not a number in [0, 1]"),
+    (otter_result(ae_latent=-1, ae_denoise=1), "score -1"),
+    (otter_result(ae_latent=True, ae_denoise=1), "score True"),
+    (otter_result(ae_latent="1", ae_denoise=1), "score 1 of"),
+    (b'{"tests": [{"name": "ae_latent", "score": NaN}, {"name": "ae_denoise", "score": 1}]}',
+     "score nan"),
+    (json.dumps({"tests": [{"name": "ae_latent", "score": 1}] * 2}).encode(), "twice"),
+])
+def test_anything_else_from_inside_is_a_submission_row_saying_what(result, words):
+    with pytest.raises(NotGradable, match="the sandbox returned an invalid result") as err:
+        validated(result, False, QUESTIONS)
+    assert words in str(err.value)
+
+
+def test_a_result_cut_at_the_cap_is_rejected():
+    with pytest.raises(NotGradable, match="larger than 8 MiB"):
+        validated(otter_result(ae_latent=1, ae_denoise=1), True, QUESTIONS)
+
+
+def test_test_output_is_kept_to_a_bounded_size():
+    result = json.dumps({"tests": [{"name": q, "score": 0, "output": "x" * 10**6}
+                                   for q in QUESTIONS]}).encode()
+    assert all(len(r["output"]) == 20_000 for r in validated(result, False, QUESTIONS))
+
+
+# ------------------------------------------------------------------------------- flags
+def notebook(*sources: str) -> dict:
+    return {"cells": [{"cell_type": "code", "source": s} for s in sources]}
+
+
+HANDED_OUT = notebook('import otter\ngrader = otter.Notebook("02_autoencoder.ipynb")',
+                      'grader.check("ae_latent")', 'grader.export(pdf=False)')
+
+
+def test_handed_out_cells_and_ordinary_answers_raise_no_flag():
+    nb = notebook(*[c["source"] for c in HANDED_OUT["cells"]],
+                  "dae = IsingAutoencoder(L * L)\ntrain_autoencoder(dae, X, noise=0.1)")
+    assert flags(nb, HANDED_OUT) == ""
+
+
+@pytest.mark.parametrize("code, label", [
+    ("import otter.test_files as t\nt.TestFile.score = 1", "uses otter"),
+    ("grader.check = lambda q: None", "uses the grader object"),
+    ("grader = None", "uses the grader object"),
+    ("open('results.pkl', 'wb')", "names a results file"),
+    ("import builtins\nbuiltins.print = len", "patches the interpreter"),
+    ("sys.modules['numpy'] = None", "patches the interpreter"),
+    ("import subprocess\nsubprocess.run(['ls'])", "starts processes or opens connections"),
+    ("import socket", "starts processes or opens connections"),
+])
+def test_code_that_touches_the_grading_is_flagged_for_a_person(code, label):
+    found = flags(notebook(code), HANDED_OUT)
+    assert found.startswith(label) and "(cell 0:" in found, found
+
+
+# ------------------------------------------------------------------------- set-up input
+def test_limits_refuse_what_is_not_a_positive_number():
+    for field_name, value in [("memory", 0), ("processes", -1), ("cpus", 1.5), ("disk", True)]:
+        with pytest.raises(ValueError, match=f"Limits.{field_name} must be a positive"):
+            sandbox.Limits(**{field_name: value})
+    with pytest.raises(ValueError, match="Limits.wall"):
+        sandbox.Limits(wall=0)
+
+
+def test_a_cap_note_names_every_cap_that_was_hit():
+    limits = sandbox.Limits(memory=3 << 30, processes=128, wall=20)
+    assert cap_note(("memory",), limits) == "exceeded the memory limit of 3 GiB"
+    assert cap_note(("memory", "processes"), limits) == (
+        "exceeded the memory limit of 3 GiB and the process limit of 128 processes and "
+        "threads")
+    assert cap_note(("wall time",), limits) == "timed out: grading took longer than 20 s"
+
+
+def test_sizes_read_like_make_variables():
+    assert parse_size("4G") == 4 << 30 and parse_size("512M") == 512 << 20
+    assert parse_size("1.5GiB") == 3 << 29 and parse_size("1000") == 1000
+    with pytest.raises(Exception, match="a size such as 4G"):
+        parse_size("lots")
+
+
+# ----------------------------------------------------------------------------- sandbox
+@pytest.fixture(scope="module")
+def bwrap(require_built):
+    """Bubblewrap, working; else skip (or fail in CI) with the grader's own message."""
+    try:
+        sandbox.check()
+    except sandbox.Unavailable as err:
+        require_built(Path("/nonexistent/bubblewrap"), f"apt install bubblewrap ({err})")
+
+
+def run(code: str, limits=SMALL, **kwargs) -> sandbox.Outcome:
+    command = f"{sys.executable} -c {sandbox._quote(textwrap.dedent(code))}"
+    return sandbox.run(command, limits=limits, **kwargs)
+
+
+def test_the_host_is_read_only_but_work_and_tmp_are_private(bwrap, tmp_path):
+    target = tmp_path / "host"
+    target.mkdir()
+    outcome = run(f"""
+        import os
+        for path in ["{target}/x", os.environ["WORK"] + "/x", "/tmp/x"]:
+            try:
+                open(path, "w").write("x"); print("wrote", path)
+            except OSError as err:
+                print("refused", path, err.strerror)
+        print("host /tmp seen:", os.path.exists("{tmp_path}"))
+    """, keep=[tmp_path])
+    assert f"refused {target}/x Read-only file system" in outcome.output
+    assert f"wrote {sandbox.WORK}/x" in outcome.output and "wrote /tmp/x" in outcome.output
+    assert not (target / "x").exists() and outcome.returncode == 0
+
+
+def test_hidden_folders_are_empty_and_read_only(bwrap, tmp_path):
+    secret = tmp_path / "submissions"
+    secret.mkdir()
+    (secret / "ada.ipynb").write_text("{}")
+    outcome = run(f"""
+        import os
+        print("listing:", os.listdir("{secret}"))
+        try:
+            open("{secret}/bo.ipynb", "w")
+        except OSError as err:
+            print("write:", err.strerror)
+    """, hide=[secret], keep=[tmp_path.parent])
+    assert "listing: []" in outcome.output and "write: Read-only file system" in outcome.output
+    assert os.listdir(secret) == ["ada.ipynb"]
+
+
+def test_no_network_not_even_the_hosts_loopback(bwrap):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.5)
+    port = server.getsockname()[1]
+    outcome = run(f"""
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", {port}), timeout=5)
+            print("connected")
+        except OSError as err:
+            print("refused:", err)
+    """)
+    with pytest.raises(socket.timeout):
+        server.accept()
+    server.close()
+    assert "refused" in outcome.output and "connected" not in outcome.output
+
+
+def test_a_memory_bomb_hits_the_memory_cap(bwrap):
+    outcome = run("x = [bytearray(16 << 20) for _ in range(1000)]")
+    if sandbox.mechanism() == "rlimits":
+        assert outcome.returncode != 0 and "MemoryError" in outcome.output
+    else:
+        assert outcome.exceeded == ("memory",) and outcome.returncode != 0
+
+
+def test_a_fork_bomb_hits_the_process_cap(bwrap):
+    outcome = run("""
+        import os, time
+        n = 0
+        try:
+            while True:
+                if os.fork() == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                n += 1
+        except OSError as err:
+            print("stopped after", n, "forks:", err.strerror)
+    """)
+    assert "stopped after" in outcome.output and outcome.seconds < 30
+    if sandbox.mechanism() != "rlimits":
+        assert "processes" in outcome.exceeded
+
+
+def _running(marker: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if marker in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(proc.name)
+        except OSError:
+            pass
+    return found
+
+
+def test_nothing_it_starts_outlives_it(bwrap):
+    marker = f"{time.time_ns() % 10**9}"
+    outcome = run(f"""
+        import subprocess
+        subprocess.Popen(["sleep", "{marker}"], start_new_session=True)
+        subprocess.Popen(["sh", "-c", "(sleep {marker} &) ; exit 0"])
+        print("daemons started")
+    """)
+    assert "daemons started" in outcome.output
+    time.sleep(0.5)
+    assert _running(f"sleep\0{marker}") == []
+
+
+def test_past_the_wall_time_it_is_stopped(bwrap):
+    marker = f"{time.time_ns() % 10**9 + 1}"
+    start = time.monotonic()
+    outcome = sandbox.run(f"sleep {marker}", limits=sandbox.Limits(wall=2))
+    assert outcome.exceeded == ("wall time",) and outcome.returncode is None
+    assert time.monotonic() - start < 15 and _running(f"sleep\0{marker}") == []
+
+
+def test_its_output_is_kept_to_the_cap_and_counted(bwrap):
+    outcome = sandbox.run("head -c 5000000 /dev/zero | tr '\\0' y; echo the-end",
+                          limits=sandbox.Limits(output=4096))
+    assert outcome.output_bytes == 5000000 + len("the-end\n")
+    assert len(outcome.output) == 4096 and outcome.output.endswith("the-end\n")
+
+
+def test_the_result_channel_is_read_up_to_its_cap(bwrap):
+    outcome = sandbox.run('printf "%s" "$WORK" >&"$RESULT_FD"', limits=SMALL)
+    assert outcome.result == sandbox.WORK.encode() and not outcome.result_truncated
+    outcome = sandbox.run('yes | head -c 100000 >&"$RESULT_FD"', limits=SMALL, result_cap=1000)
+    assert len(outcome.result) == 1000 and outcome.result_truncated
+
+
+def test_exposed_files_are_there_read_only(bwrap, tmp_path):
+    (tmp_path / "sub.ipynb").write_text("submitted")
+    outcome = sandbox.run('cat "$WORK/in.ipynb"; echo >> "$WORK/in.ipynb" || echo refused',
+                          limits=SMALL, expose={"in.ipynb": tmp_path / "sub.ipynb"})
+    assert outcome.output.startswith("submitted") and "refused" in outcome.output
+    assert (tmp_path / "sub.ipynb").read_text() == "submitted"
+
+
+def test_the_environment_is_the_sandboxs_own(bwrap, monkeypatch):
+    monkeypatch.setenv("GRADER_SECRET", "s3cret")
+    outcome = sandbox.run("env", limits=SMALL)
+    assert "s3cret" not in outcome.output and f"HOME={sandbox.WORK}" in outcome.output
+    assert "OMP_NUM_THREADS=1" in outcome.output
+
+
+def test_unsafe_mode_runs_unconfined_in_a_scratch_folder(tmp_path):
+    outcome = sandbox.run('pwd; touch "$WORK/x" && echo ok', limits=SMALL, confined=False)
+    scratch = outcome.output.splitlines()[0]
+    assert scratch != sandbox.WORK and "ok" in outcome.output and not Path(scratch).exists()
+
+
+def test_without_bubblewrap_the_message_says_what_to_do(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(sandbox.Unavailable, match="apt install bubblewrap.*UNSAFE=1"):
+        sandbox.check()
+
+
+def test_the_rlimit_fallback_still_stops_a_memory_bomb(bwrap, monkeypatch):
+    monkeypatch.setattr(sandbox, "_MECHANISM", "rlimits")
+    outcome = run("x = [bytearray(16 << 20) for _ in range(1000)]")
+    assert outcome.returncode != 0 and "MemoryError" in outcome.output
+    assert outcome.mechanism == "rlimits"
+
+
+def test_the_thread_that_reads_output_never_blocks_the_grader(bwrap):
+    """A command that closes nothing and prints forever is stopped at its wall time."""
+    done = threading.Event()
+    outcome = sandbox.run("yes", limits=sandbox.Limits(wall=2, output=1024))
+    done.set()
+    assert outcome.exceeded == ("wall time",) and outcome.output_bytes > 10**6

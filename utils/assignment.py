@@ -1,0 +1,159 @@
+"""The set-up and export cells of the otter-grader assignments, on Colab and everywhere else.
+
+``make assignments`` writes two cells into every student notebook that call these
+functions: the first cell (installs what Google Colab lacks, then ``grader =
+start("02_autoencoder")``) and the last (``export(grader)``). The same two cells work on
+Google Colab, a JupyterHub and a laptop:
+
+- **Colab** keeps the notebook in the browser, not on disk, and otter-grader reads neither
+  its tests from the notebook there nor exports from it. :func:`start` fetches the
+  notebook from Colab's front end and writes its public tests to ``tests/``; :func:`export`
+  zips the notebook as Colab has it and offers the zip for download.
+- **Anywhere else** otter-grader works from the notebook file: :func:`start` creates the
+  grader, :func:`export` calls otter's own export.
+
+Both say in one sentence what went wrong (:class:`SetUpError` prints no traceback), and
+:func:`export` warns about code cells that have not been run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+import warnings
+import zipfile
+from pathlib import Path
+
+__all__ = ["INSTALL_HINT", "SetUpError", "export", "on_colab", "start", "unexecuted_cells"]
+
+INSTALL_HINT = (
+    "install the course environment first: in the course's folder run `make test` once (or "
+    "`pip install -r requirements.txt && pip install -e .`), then choose its kernel (.venv) "
+    "and run this cell again")
+
+
+class SetUpError(Exception):
+    """A set-up problem, shown in a notebook as its message alone, without a traceback."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
+def on_colab() -> bool:
+    """Whether this kernel runs on Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or not re.fullmatch(r"[\w-]+", name):
+        raise ValueError(f"name must be an assignment name such as '02_autoencoder' "
+                         f"(letters, digits, _ and -), got {name!r}")
+    return name
+
+
+def _colab_notebook() -> dict:
+    """The notebook as Colab's front end holds it (cells, outputs, metadata)."""
+    from google.colab import _message
+
+    reply = _message.blocking_request("get_ipynb", timeout_sec=60)
+    if not isinstance(reply, dict) or not isinstance(reply.get("ipynb"), dict):
+        raise SetUpError("Colab did not hand over the notebook: reload the page and run this "
+                         "cell again")
+    return reply["ipynb"]
+
+
+def start(name: str):
+    """The otter-grader ``Notebook`` of assignment ``name`` (``grader.check("q")``).
+
+    On Colab the public tests come from the notebook's metadata (otter keeps them there)
+    and are written to ``tests/``, where otter looks for them first.
+    """
+    _check_name(name)
+    try:
+        import otter
+    except ImportError:
+        raise SetUpError(f"otter-grader is not installed: {INSTALL_HINT}") from None
+    if on_colab():
+        tests = _colab_notebook().get("metadata", {}).get("otter", {}).get("tests", {})
+        if not tests:
+            raise SetUpError(f"this notebook holds no tests: open the assignment notebook "
+                             f"{name}.ipynb as handed out, not a copy of the lecture")
+        folder = Path("tests")
+        folder.mkdir(exist_ok=True)
+        for question, source in tests.items():
+            (folder / f"{_check_name(question)}.py").write_text(source)
+        return otter.Notebook(tests_dir=str(folder))
+    if getattr(otter.Notebook, "_grading_mode", False):  # otter run: it knows its notebook
+        return otter.Notebook(f"{name}.ipynb")
+    return otter.Notebook(str(_notebook_file(name)))
+
+
+def _notebook_file(name: str) -> Path:
+    """The assignment's notebook in the current folder: ``NAME.ipynb``, or the one notebook
+    there whose otter metadata names the assignment (a download renamed "NAME (1).ipynb")."""
+    path = Path(f"{name}.ipynb")
+    if path.is_file():
+        return path
+    found = []
+    for candidate in sorted(Path().glob("*.ipynb")):
+        try:
+            meta = json.loads(candidate.read_text()).get("metadata", {})
+        except (OSError, ValueError):
+            continue
+        if meta.get("otter", {}).get("assignment_name") == name:
+            found.append(candidate)
+    if len(found) == 1:
+        return found[0]
+    raise SetUpError(
+        f"cannot find this assignment's notebook {name}.ipynb in the current folder "
+        f"({Path.cwd()}; {len(found)} candidates): open the notebook from the folder it is "
+        "saved in, and keep one copy of it there")
+
+
+def unexecuted_cells(nb: dict) -> list[int]:
+    """Indices of the code cells (with code) that have no execution count, but for the
+    export cell itself (it is running while it looks)."""
+    return [i for i, cell in enumerate(nb.get("cells", []))
+            if cell.get("cell_type") == "code" and cell.get("execution_count") is None
+            and (source := "".join(cell.get("source", ""))).strip()
+            and "export(grader" not in source]
+
+
+def _warn_unexecuted(nb: dict, where: str) -> None:
+    missing = unexecuted_cells(nb)
+    if missing:
+        shown = ", ".join(str(i) for i in missing[:8]) + (", ..." if len(missing) > 8 else "")
+        warnings.warn(
+            f"{len(missing)} code cells of the {where} have not been run (cells {shown}): "
+            "the grader runs your notebook from the top, so run every cell (Run -> Run All), "
+            "save, and export again", UserWarning, stacklevel=3)
+
+
+def export(grader, name: str | None = None) -> Path:
+    """Write the submission zip (and on Colab offer it for download); returns its path."""
+    if on_colab():
+        nb = _colab_notebook()
+        name = _check_name(name or nb.get("metadata", {}).get("otter", {}).get(
+            "assignment_name", "submission"))
+        _warn_unexecuted(nb, "notebook")
+        stamp = dt.datetime.now().strftime("%Y_%m_%dT%H_%M_%S")
+        path = Path(f"{name}_{stamp}.zip")
+        with zipfile.ZipFile(path, "w") as archive:  # what otter's export writes
+            archive.writestr(f"{name}.ipynb", json.dumps(nb))
+            if Path(".OTTER_LOG").is_file():
+                archive.write(".OTTER_LOG")
+            archive.writestr("__zip_filename__", path.name)
+        print(f"Your submission is {path}: download it (Colab offers it now) and hand it in.")
+        from google.colab import files
+
+        files.download(str(path))
+        return path
+    notebook = _notebook_file(_check_name(name)) if name else None
+    if notebook is not None:
+        _warn_unexecuted(json.loads(notebook.read_text()), "saved notebook")
+    before = set(Path().glob("*.zip"))
+    grader.export(str(notebook) if notebook else None, pdf=False, run_tests=False)
+    written = sorted(set(Path().glob("*.zip")) - before)
+    return written[-1] if written else Path()
