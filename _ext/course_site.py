@@ -30,8 +30,7 @@ from sphinx.config import Config
 from sphinx.errors import ExtensionError
 
 MATHJAX_ENTRY = "mathjax/es5/tex-mml-chtml.js"
-ROOT = Path(__file__).resolve().parents[1]
-RELEASE = ROOT / "_build" / "assignments" / "release"
+RELEASE = Path("_build") / "assignments" / "release"
 ASSIGNMENTS_BRANCH = "assignments"  # published by .github/workflows/book.yml
 HUB_FOLDER = "dl4phys-assignments"  # where nbgitpuller puts them in a student's home
 
@@ -125,11 +124,21 @@ def _assignment_box(app, pagename, templatename, context, doctree) -> None:
         "last cell writes the file to hand in.</p></div>" + context["body"])
 
 
+def release_dir() -> Path | None:
+    """``_build/assignments/release`` of the course checkout: above this file, also when
+    the book is built from a copy inside ``_build`` (the student edition, publish-check)."""
+    for folder in Path(__file__).resolve().parents:
+        if (folder / RELEASE).is_dir():
+            return folder / RELEASE
+    return None
+
+
 def _copy_assignments(app, exception) -> None:
-    if exception is None and RELEASE.is_dir():
+    release = release_dir()
+    if exception is None and release is not None:
         target = Path(app.outdir) / "assignments"
         target.mkdir(exist_ok=True)
-        for notebook in RELEASE.glob("*.ipynb"):
+        for notebook in release.glob("*.ipynb"):
             shutil.copy(notebook, target / notebook.name)
 
 
@@ -138,4 +147,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", _clean_page_context)
     app.connect("html-page-context", _assignment_box)
     app.connect("build-finished", _copy_assignments)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # env_version: bump it when what the pages show changes, so that Sphinx rewrites them
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
