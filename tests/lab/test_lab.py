@@ -188,9 +188,12 @@ def _run_all(page, name):
     state = _state(page)
     page.evaluate("""() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;
                              if (s.session && s.session.kernel) s.session.kernel.interrupt(); }""")
+    # JupyterLab marks every queued cell 'running': the first is the one the kernel is in
+    running, queued = (state["running_cells"] or ["none"])[0], len(state["running_cells"][1:])
     pytest.fail(f"{name}: not finished after {RUN_TIMEOUT_S} s (kernel {state['kernel']}, "
-                f"{state['executed']} of {state['n_code']} code cells executed, still running: "
-                f"{state['running_cells'] or 'none'}, errors: {state['errors'] or 'none'})")
+                f"{state['executed']} of {state['n_code']} code cells executed, running "
+                f"{running}, {queued} more queued; errors: {state['errors'] or 'none'}); "
+                "the kernel was interrupted")
 
 
 def _record_errors(page) -> list[str]:

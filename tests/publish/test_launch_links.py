@@ -9,6 +9,7 @@ with the repository's own ``_config.yml`` whose URL is empty, must have no launc
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -93,7 +94,9 @@ def test_each_page_hands_out_its_assignment(site_with_url, name):
     page = site_with_url / "notebooks" / f"{name}.html"
     links = _links(page.read_text())
     assert f"../assignments/{name}.ipynb" in links, links
-    assert (page.parent / f"../assignments/{name}.ipynb").resolve().is_file()
+    handed_out = json.loads((page.parent / f"../assignments/{name}.ipynb").resolve().read_text())
+    assert handed_out["metadata"]["otter"]["assignment_name"] == name  # the student notebook
+    assert any("assignment-setup" in c["metadata"].get("tags", []) for c in handed_out["cells"])
     assert ("https://colab.research.google.com/github/example-org/dl4phys/blob/assignments/"
             f"{name}.ipynb") in links
     (hub,) = [u for u in links if u.startswith(HUB) and "branch=assignments" in u]
