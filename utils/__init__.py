@@ -6,6 +6,7 @@
 - :mod:`utils.progress`: progress bars for JupyterLab and for the built book
 - :mod:`utils.report`: results tables displayed by code (numbers never live in prose)
 - :mod:`utils.ising`: a fast equilibrium Ising sampler, observables, exact results
+- :mod:`utils.capture`: ``capture_step``, a training step as one CUDA graph on a GPU
 """
 
 from .plotting import (
