@@ -297,6 +297,7 @@ def _bwrap_args(limits: Limits, env: dict[str, str], hide: list[Path], expose: d
     # Outer folders first: a kept path inside a hidden folder (the interpreter under the
     # grader's home) is bound into the empty folder; a hidden folder inside a kept one (the
     # autograders inside the course's folder) is emptied after the course is bound.
+    # Kept paths under /tmp (a checkout there) are bound into the private /tmp, too.
     for path in sorted(hidden | {p for p in keep if p.exists()}, key=lambda p: len(p.parts)):
         if path in hidden:
             args += ["--tmpfs", str(path)]
@@ -322,7 +323,9 @@ def run(command: str, *, limits: Limits, hide: list[Path] = (),
     (``{name in $WORK: host file}``) appears read-only, and may write its result to the
     file descriptor ``$RESULT_FD``, read here up to ``result_cap`` bytes. ``hide``: host
     folders it must not see; ``keep``: host paths it needs (the course's environment),
-    read-only even where they lie under a hidden folder.
+    read-only even where they lie under a hidden folder or under ``/tmp`` (which is
+    private inside). The Python running this (``sys.prefix``, ``sys.base_prefix``) is
+    always kept: ``$PATH`` inside starts with its ``bin`` folder.
 
     ``confined=False`` runs it without bubblewrap (the grader's UNSAFE mode): in a
     scratch folder of its own, with the same caps, but with the grader's view of the
@@ -335,7 +338,8 @@ def run(command: str, *, limits: Limits, hide: list[Path] = (),
     try:
         if confined:
             env = _environment(limits, WORK)
-            argv = _bwrap_args(limits, env, list(hide), dict(expose or {}), list(keep))
+            keep = [*keep, Path(sys.prefix), Path(sys.base_prefix)]
+            argv = _bwrap_args(limits, env, list(hide), dict(expose or {}), keep)
             argv += ["--", "/bin/sh", "-c", command]
             popen_env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None
         else:

@@ -161,6 +161,18 @@ def test_the_host_is_read_only_but_work_and_tmp_are_private(bwrap, tmp_path):
     assert not (target / "x").exists() and outcome.returncode == 0
 
 
+def test_the_graders_python_is_visible_also_from_a_checkout_under_tmp(bwrap, tmp_path,
+                                                                     monkeypatch):
+    """/tmp is private inside; a course checkout (and its .venv) under /tmp stays visible."""
+    prefix = tmp_path / "checkout" / ".venv"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin" / "tool").write_text("#!/bin/sh\necho tool ran\n")
+    (prefix / "bin" / "tool").chmod(0o755)
+    monkeypatch.setattr(sys, "prefix", str(prefix))
+    outcome = sandbox.run(f"{prefix}/bin/tool", limits=SMALL)
+    assert outcome.output.strip() == "tool ran", outcome.output
+
+
 def test_hidden_folders_are_empty_and_read_only(bwrap, tmp_path):
     secret = tmp_path / "submissions"
     secret.mkdir()
