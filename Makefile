@@ -27,7 +27,7 @@ help:
 	@echo "make student        student notebooks + book without solutions in _build/student"
 	@echo "make assignments    otter-grader assignments in _build/assignments (student + autograder)"
 	@echo "make grade SUBMISSIONS=dir   grade submissions, each sandboxed, in parallel: _build/grades/grades.csv"
-	@echo "make assignments-check       grading tests (after make assignments)"
+	@echo "make assignments-check       grading tests: sandboxed submissions, stand-in Colab (after make book)"
 	@echo "make browser-check  open every page of the built book in headless Chromium"
 	@echo "make bench          time every notebook and the lecture's own code"
 	@echo "make bench-ising    Ising sampler against the lecture's Metropolis loop"

@@ -210,9 +210,7 @@ class Grader:
         self.args, self.limits, self.out = args, limits, out
         self.hide = sorted({Path.home(), Path("/home"), Path("/root"), ROOT / "_build",
                             args.submissions.resolve(), out.resolve()})
-        self.keep = sorted({ROOT, Path(sys.prefix), Path(sys.base_prefix),
-                            Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
-                            Path(sys.executable).resolve().parent})
+        self.keep = [ROOT]  # the course; the sandbox keeps the Python running this itself
 
     def grade(self, path: Path) -> tuple[str, list[dict], str]:
         """(assignment, rows, log) for one submission file."""

@@ -274,6 +274,14 @@ if fd != 3:
     os.close(fd)
 os.execvp(sys.argv[5], sys.argv[5:])
 """
+
+
+def _python_paths() -> list[Path]:
+    """The Python running this, as the sandbox needs to see it (venv and base, resolved)."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent}
+    return sorted(paths | {p.resolve() for p in paths})
+
+
 def _environment(limits: Limits, work: str) -> dict[str, str]:
     """The whole environment of the command: nothing of the grader's leaks in."""
     threads = str(limits.cpus)
@@ -324,7 +332,7 @@ def run(command: str, *, limits: Limits, hide: list[Path] = (),
     file descriptor ``$RESULT_FD``, read here up to ``result_cap`` bytes. ``hide``: host
     folders it must not see; ``keep``: host paths it needs (the course's environment),
     read-only even where they lie under a hidden folder or under ``/tmp`` (which is
-    private inside). The Python running this (``sys.prefix``, ``sys.base_prefix``) is
+    private inside). The Python running this (its environment and base installation) is
     always kept: ``$PATH`` inside starts with its ``bin`` folder.
 
     ``confined=False`` runs it without bubblewrap (the grader's UNSAFE mode): in a
@@ -338,7 +346,7 @@ def run(command: str, *, limits: Limits, hide: list[Path] = (),
     try:
         if confined:
             env = _environment(limits, WORK)
-            keep = [*keep, Path(sys.prefix), Path(sys.base_prefix)]
+            keep = [*keep, *_python_paths()]
             argv = _bwrap_args(limits, env, list(hide), dict(expose or {}), keep)
             argv += ["--", "/bin/sh", "-c", command]
             popen_env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None
