@@ -293,8 +293,10 @@ def graded(tmp_path_factory, listener):
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     free_before = shutil.disk_usage(ROOT).free
     try:
-        grades = grade(folder, out, "--memory", MEMORY, "--processes", PROCESSES,
-                       "--timeout", "300")
+        # The default time limit (900 s per submission): no attack here needs one, and an
+        # honest submission takes ~25 s on the reference machine, so the limit holds on
+        # a machine several times slower, with two submissions sharing its cores.
+        grades = grade(folder, out, "--memory", MEMORY, "--processes", PROCESSES)
     finally:
         secret.unlink()
     return {"grades": grades, "out": out, "folder": folder, "ctx": ctx, "before": before,
@@ -443,11 +445,16 @@ def test_code_that_patches_otter_is_flagged_for_a_person(graded):
 
 
 def test_submission_past_the_time_limit_is_stopped_and_reported(tmp_path):
+    """The limit stops the cell that sleeps, not the start-up before it: that takes ~10 s
+    on the reference machine (kernel, otter, torch), so 60 s holds on one three times
+    slower, and the log shows the sleep was reached."""
     nb = student(GRADED)
-    nb.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(3600)"))
+    nb.cells.insert(1, nbformat.v4.new_code_cell(
+        "import os, time\nos.write(1, b'REACHED THE SLEEP\\n')\ntime.sleep(3600)"))
     (tmp_path / "in").mkdir()
     nbformat.write(nb, tmp_path / "in" / "fay.ipynb")
-    grades = grade(tmp_path / "in", tmp_path / "out", "--timeout", "20")
+    grades = grade(tmp_path / "in", tmp_path / "out", "--timeout", "60")
     (row,) = grades["fay"].values()
-    assert row["note"] == "timed out: grading took longer than 20 s", row
+    assert row["note"] == "timed out: grading took longer than 60 s", row
     assert float(row["score"]) == 0 and float(row["max"]) == 2, row  # two questions
+    assert "REACHED THE SLEEP" in (tmp_path / "out" / "logs" / "fay.log").read_text()
