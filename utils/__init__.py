@@ -7,8 +7,10 @@
 - :mod:`utils.report`: results tables displayed by code (numbers never live in prose)
 - :mod:`utils.ising`: a fast equilibrium Ising sampler, observables, exact results
 - :mod:`utils.capture`: ``capture_step``, a training step as one CUDA graph on a GPU
+- :mod:`utils.assignment`: the assignments' set-up and export cells; ``answered``
 """
 
+from .assignment import answered
 from .plotting import (
     plot_comparison,
     plot_loss,
@@ -28,6 +30,7 @@ from .session import (
 )
 
 __all__ = [
+    "answered",
     "setup",
     "seed_everything",
     "get_device",

@@ -26,7 +26,8 @@ import warnings
 import zipfile
 from pathlib import Path
 
-__all__ = ["INSTALL_HINT", "SetUpError", "export", "on_colab", "start", "unexecuted_cells"]
+__all__ = ["INSTALL_HINT", "SetUpError", "answered", "export", "on_colab", "start",
+           "unexecuted_cells"]
 
 INSTALL_HINT = (
     "install the course environment first: in the course's folder run `make test` once (or "
@@ -39,6 +40,28 @@ class SetUpError(Exception):
 
     def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
         return [f"{type(self).__name__}: {self}"]
+
+
+def answered(*values) -> bool:
+    """Whether every value holds an answer: ``False`` while any of them is still the
+    ``...`` of a student notebook's answer cell, or ``None`` (what a function whose body is
+    still ``...`` returns), also inside a dict, list or tuple.
+
+    The given code around an answer runs only ``if answered(...)``, so that *Run All* on an
+    untouched assignment runs every cell without an exception and the unanswered
+    questions' checks say, in words, what is missing.
+
+    >>> answered(3, {"a": 1.0}), answered(...), answered({"conv1": ...}), answered(None)
+    (True, False, False, False)
+    """
+    for value in values:
+        if value is ... or value is None:
+            return False
+        if isinstance(value, dict) and not answered(*value.values()):
+            return False
+        if isinstance(value, (list, tuple)) and not answered(*value):
+            return False
+    return True
 
 
 def on_colab() -> bool:
