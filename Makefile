@@ -16,11 +16,12 @@ WORKERS ?= $(shell n=$(NPROC); echo $$(( n < 6 ? n : 6 )))
 LAB_WORKERS ?= 2
 THREADS ?= $(shell echo $$(( $(NPROC) / $(WORKERS) > 1 ? $(NPROC) / $(WORKERS) : 1 )))
 
-.PHONY: help test book lab lab-check publish-check student assignments grade assignments-check browser-check bench bench-ising lint clean
+.PHONY: help test book book-instructor lab lab-check publish-check student assignments grade assignments-check browser-check bench bench-ising lint clean
 
 help:
 	@echo "make test           unit tests + every cell of every notebook (nbval)"
-	@echo "make book           build the web book into _build/html (warnings are errors)"
+	@echo "make book           build the public web book into _build/html (warnings are errors)"
+	@echo "make book-instructor  the book with every solution, in _build/instructor/html"
 	@echo "make lab            open the notebooks in JupyterLab"
 	@echo "make lab-check      run every notebook in a real JupyterLab in headless Chromium"
 	@echo "make publish-check  launch links with an example repository URL (after make book)"
@@ -50,13 +51,22 @@ test: $(STAMP)
 		--nbval-lax --nbval-current-env -p no:cacheprovider -rfEs \
 		-n $(WORKERS) --dist loadfile --junitxml=$(LOGS)/test.xml 2>&1 | tee $(LOGS)/test.log
 
-# The book executes one notebook at a time: each kernel gets all the cores. Then the
-# assignments that its pages hand out are built from its execution cache (nothing runs
-# again; make assignments executes the solutions under otter instead) and copied in.
-book: $(STAMP)
+# The instructor's book (every solution) executes one notebook at a time: each kernel gets
+# all the cores; it ends in _build/instructor/html. Then the assignments that the pages
+# hand out are built from its execution cache (nothing runs again; make assignments
+# executes the solutions under otter instead). make book then builds the public book
+# from the same cache into _build/html (what the deploy workflow publishes): graded
+# solutions only from their release date (course: in _config.yml), and prints what is
+# public today.
+book-instructor: $(STAMP)
 	DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} \
 		$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	rm -rf _build/instructor/html && mkdir -p _build/instructor
+	mv _build/html _build/instructor/html
 	$(PY) scripts/assignments.py --from-book-cache
+
+book: book-instructor
+	$(PY) scripts/release.py --site
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

@@ -129,13 +129,17 @@ in (on Colab it also downloads it)."""
 
 def course_package() -> str:
     """What the set-up cell installs on Colab: the course package from the published
-    repository (``repository.url`` in ``_config.yml``), or nothing when none is set."""
+    repository (``repository.url`` in ``_config.yml``, branch ``lecture``), or nothing
+    when none is set."""
+    from scripts.release import PUBLIC_BRANCH
     from scripts.repository_url import config
 
     repository = config()
     if not repository.get("url"):
         return ""
-    return f"dl4phys-utils @ git+{repository['url']}@{repository.get('branch', 'main')}"
+    # from the public branch that the deploy workflow writes (with private sources, the
+    # public repository has no other)
+    return f"dl4phys-utils @ git+{repository['url']}@{PUBLIC_BRANCH}"
 
 
 def master(nb, package: str | None = None):
@@ -275,7 +279,8 @@ def main(argv=None) -> None:
         parser.error(f"unknown notebook(s) {unknown}; choose from {names}")
     for name in args.names or names:
         build(name, from_book_cache=args.from_book_cache)
-    for site in (ROOT / "_build" / "html", ROOT / "_build" / "student" / "html"):
+    for site in (ROOT / "_build" / "html", ROOT / "_build" / "instructor" / "html",
+                 ROOT / "_build" / "student" / "html"):
         if site.is_dir():  # the books link to them (_ext/course_site.py)
             (site / "assignments").mkdir(exist_ok=True)
             for notebook in (OUT / "release").glob("*.ipynb"):

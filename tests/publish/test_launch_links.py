@@ -1,10 +1,12 @@
 """Launch buttons point where they must (``make publish-check``, after ``make book``).
 
-The book is built a second time, into ``_build/publish-check/``, with an example
+The public book is built a second time, into ``_build/publish-check/``, with an example
 repository URL and JupyterHub set, from the outputs in ``make book``'s execution cache
-(nothing is executed again). Every notebook page must then link to that notebook's path on branch
-``main`` on Colab, Binder and JupyterHub (nbgitpuller). The book of ``make book``, built
-with the repository's own ``_config.yml`` whose URL is empty, must have no launch link.
+(nothing is executed again), as ``scripts/release.py`` builds it. Every notebook page must
+then link to that notebook's path on branch ``lecture`` (the public notebooks that the
+deploy workflow writes; never ``main``, which holds every graded solution) on Colab,
+Binder and JupyterHub (nbgitpuller). The book of ``make book``, built with the
+repository's own ``_config.yml`` whose URL is empty, must have no launch link.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
 
+from scripts.release import public_notebook, today
 from scripts.student_edition import build_from_cache
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +48,9 @@ def _links(html: str) -> list[str]:
 
 
 def _with_example_url(config: dict) -> None:
+    from scripts.release import _public_config
+
+    _public_config(config)
     config["repository"]["url"] = REPO
     config["launch_buttons"]["jupyterhub_url"] = HUB
 
@@ -54,29 +60,30 @@ def site_with_url() -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     with open(OUT / "build.log", "w") as log:
         try:
-            return build_from_cache(OUT / "book", _with_example_url, log=log)
+            return build_from_cache(OUT / "book", _with_example_url,
+                                    lambda nb: public_notebook(nb, today()), log=log)
         except subprocess.CalledProcessError:
             pytest.fail(f"book build failed: see {OUT / 'build.log'}")
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_launch_links_point_at_the_notebook_on_main(site_with_url, name):
+def test_launch_links_point_at_the_public_notebook_on_branch_lecture(site_with_url, name):
     links = _links((site_with_url / "notebooks" / f"{name}.html").read_text())
     path = f"notebooks/{name}.ipynb"
     colab = [u for u in links if u.startswith("https://colab.research.google.com/")
              and "/blob/assignments/" not in u]  # the assignment's link: test below
     assert colab == [f"https://colab.research.google.com/github/example-org/dl4phys/blob/"
-                     f"main/{path}"], colab
+                     f"lecture/{path}"], colab
     binder = [u for u in links if u.startswith("https://mybinder.org/")]
     assert len(binder) == 1, binder
     parsed = urlparse(binder[0])
-    assert parsed.path == "/v2/gh/example-org/dl4phys/main", binder
+    assert parsed.path == "/v2/gh/example-org/dl4phys/lecture", binder
     assert parse_qs(parsed.query)["urlpath"] == [f"lab/tree/{path}"], binder
     hub = [u for u in links if u.startswith(HUB) and "branch=assignments" not in u]
     assert len(hub) == 1, hub
     query = parse_qs(urlparse(hub[0]).query)
     assert urlparse(hub[0]).path == "/hub/user-redirect/git-pull", hub
-    assert query["repo"] == [REPO] and query["branch"] == ["main"], hub
+    assert query["repo"] == [REPO] and query["branch"] == ["lecture"], hub
     assert unquote(query["urlpath"][0]).endswith(f"dl4phys/{path}"), hub
 
 
