@@ -1,7 +1,9 @@
-"""Publish a folder as the content of one branch of a git repository, keeping its history.
+"""Publish folders as the content of branches of a git repository, keeping their history.
 
-The deploy workflow (``.github/workflows/book.yml``) publishes the student notebooks to
-the branch ``assignments`` with this script. Students pull that branch into their
+The deploy workflow (``.github/workflows/book.yml``) publishes with this script the
+student notebooks to the branch ``assignments``, the public lecture notebooks to the
+branch ``lecture`` (``scripts/release.py``) and, where the sources are private, the site
+to the branch ``gh-pages`` of the public repository. Students pull that branch into their
 JupyterHub home with nbgitpuller and keep working there across redeploys, so the branch
 must only ever move forward:
 
@@ -17,12 +19,13 @@ must only ever move forward:
 
 Usage::
 
-    python scripts/publish_branch.py SOURCE_DIR REMOTE BRANCH [--message TEXT]
+    python scripts/publish_branch.py REMOTE BRANCH=DIR [BRANCH=DIR ...] [--message TEXT]
 
 ``REMOTE`` is anything ``git push`` accepts: a URL with a token in CI, a local bare
-repository in the tests. Prints what it did (``published <sha>`` or ``unchanged``); the
-exit status is non-zero when git fails (a rejected push included: the branch moved under
-it, run it again).
+repository in the tests. Prints what it did per branch (``published <sha>`` or
+``unchanged``); the exit status is non-zero when git fails (a rejected push included: the
+branch moved under it, run it again). A ``gh-pages`` branch gets a ``.nojekyll`` file
+(GitHub Pages would otherwise drop the site's ``_static`` folder).
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ def publish(source: Path, remote: str, branch: str, message: str) -> str | None:
             _git("checkout", "-q", "--orphan", branch, cwd=work)
         shutil.copytree(source, work, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(".git", ".ipynb_checkpoints"))
+        if branch == "gh-pages":
+            (work / ".nojekyll").touch()
         _git("add", "--all", ".", cwd=work)
         if tip is not None and _git("diff", "--cached", "--quiet", cwd=work,
                                     check=False).returncode == 0:
@@ -89,22 +94,31 @@ def publish(source: Path, remote: str, branch: str, message: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("source", type=Path, help="folder whose files the branch holds")
     parser.add_argument("remote", help="repository to push to (URL or path)")
-    parser.add_argument("branch", help="branch to publish, e.g. assignments")
+    parser.add_argument("pairs", nargs="+", metavar="BRANCH=DIR",
+                        help="branch to publish and the folder whose files it holds")
     parser.add_argument("--message", default=None,
                         help="commit message (default: 'Published from <GITHUB_SHA>')")
     args = parser.parse_args(argv)
+    pairs = []
+    for pair in args.pairs:
+        branch, sep, folder = pair.partition("=")
+        if not sep or not branch or not folder:
+            parser.error(f"expected BRANCH=DIR (e.g. assignments=_build/assignments/release), "
+                         f"got {pair!r}")
+        pairs.append((branch, Path(folder)))
     message = args.message or f"Published from {os.environ.get('GITHUB_SHA', 'a local build')}"
-    try:
-        new = publish(args.source, args.remote, args.branch, message)
-    except subprocess.CalledProcessError as err:
-        detail = (err.stderr or err.stdout or "").strip().splitlines()
-        detail = (detail[-1] if detail else str(err)).replace(args.remote, "REMOTE")
-        # (the remote is never printed: in CI its URL carries a token)
-        print(f"publish_branch: git {err.cmd[1]} failed: {detail}", file=sys.stderr)
-        return 1
-    print(f"{args.branch}: unchanged" if new is None else f"{args.branch}: published {new}")
+    for branch, folder in pairs:
+        try:
+            new = publish(folder, args.remote, branch, message)
+        except subprocess.CalledProcessError as err:
+            detail = (err.stderr or err.stdout or "").strip().splitlines()
+            detail = (detail[-1] if detail else str(err)).replace(args.remote, "REMOTE")
+            # (the remote is never printed: in CI its URL carries a token)
+            print(f"publish_branch: {branch}: git {err.cmd[1]} failed: {detail}",
+                  file=sys.stderr)
+            return 1
+        print(f"{branch}: unchanged" if new is None else f"{branch}: published {new}")
     return 0
 
 

@@ -259,7 +259,13 @@ def main(argv: list[str] | None = None) -> int:
                              "book-instructor)")
     parser.add_argument("--lecture-branch", type=Path, metavar="DIR",
                         help="write the content of branch 'lecture' into DIR")
+    parser.add_argument("--public-repository", action="store_true",
+                        help="print course.public_repository (empty: this repository) "
+                             "and nothing else")
     args = parser.parse_args(argv)
+    if args.public_repository:
+        print(public_repository())
+        return 0
     on = today()
     overridden = f" ({TODAY_VARIABLE} is set)" if os.environ.get(TODAY_VARIABLE) else ""
     if args.site:

@@ -51,7 +51,7 @@ def github_condition(expression: str, context: dict) -> bool:
     expression = expression.strip()
     if expression.startswith("${{") and expression.endswith("}}"):
         expression = expression[3:-2].strip()
-    comparison = re.compile(r"^(github\.[a-z_]+)\s*(==|!=)\s*'([^']*)'$")
+    comparison = re.compile(r"^((?:github|needs)\.[a-z_.]+)\s*(==|!=)\s*'([^']*)'$")
 
     def term(text: str) -> bool:
         match = comparison.match(text.strip())
@@ -65,6 +65,7 @@ def github_condition(expression: str, context: dict) -> bool:
 EVENTS = {  # (event, ref) -> whether the site may be uploaded and deployed
     ("push", "refs/heads/main"): True,
     ("workflow_dispatch", "refs/heads/main"): True,
+    ("schedule", "refs/heads/main"): True,  # daily: solutions appear on their date
     ("pull_request", "refs/pull/7/merge"): False,
     ("pull_request", "refs/heads/main"): False,  # a PR from a fork's main branch
     ("push", "refs/heads/feature"): False,
@@ -72,8 +73,10 @@ EVENTS = {  # (event, ref) -> whether the site may be uploaded and deployed
 }
 
 
-def _deploys(condition: str, event: str, ref: str) -> bool:
-    return github_condition(condition, {"github.event_name": event, "github.ref": ref})
+def _deploys(condition: str, event: str, ref: str, public_repository: str = "") -> bool:
+    return github_condition(condition, {"github.event_name": event, "github.ref": ref,
+                                        "needs.build.outputs.public_repository":
+                                        public_repository})
 
 
 def test_condition_reader_rejects_what_it_cannot_read_and_reads_or():
@@ -98,7 +101,7 @@ def test_book_workflow_deploys_only_pushes_and_dispatches_on_main():
 
 def test_book_workflow_publishes_the_assignments_to_their_branch_from_main_only():
     wf = _workflow("book.yml")
-    job = wf["jobs"]["assignments"]
+    job = wf["jobs"]["branches"]
     assert job["needs"] == "build" and job["permissions"] == {"contents": "write"}
     for (event, ref), expected in EVENTS.items():
         assert _deploys(job["if"], event, ref) == expected, (event, ref, job["if"])
@@ -107,13 +110,38 @@ def test_book_workflow_publishes_the_assignments_to_their_branch_from_main_only(
     assert upload["with"]["path"] == "_build/assignments/release/*.ipynb"
     assert upload["with"]["if-no-files-found"] == "error"
     script = " ".join(step.get("run", "") for step in job["steps"])
-    # the branch moves forward only (tests/publish/test_branch_publishing.py pulls it with
-    # nbgitpuller): scripts/publish_branch.py, no new root, no force-push
-    assert "scripts/publish_branch.py assignments" in script, script
+    # the branches move forward only (tests/publish/test_branch_publishing.py pulls them
+    # with nbgitpuller): scripts/publish_branch.py, no new root, no force-push
+    assert "scripts/publish_branch.py" in script and "assignments=assignments" in script
+    assert "lecture=public/lecture" in script
     assert "git init" not in script and "push -f" not in script and "--force" not in script
     from _ext.course_site import ASSIGNMENTS_BRANCH  # the branch the book's links open
 
     assert ASSIGNMENTS_BRANCH == "assignments"
+
+
+def test_book_workflow_runs_daily_and_publishes_the_public_build():
+    wf = _workflow("book.yml")
+    assert [c["cron"] for c in wf["on"]["schedule"]] == ["17 4 * * *"]
+    runs = [s.get("run", "") for s in wf["jobs"]["build"]["steps"]]
+    assert "make book" in runs  # the public build (make book-instructor keeps solutions)
+    assert any("release.py --lecture-branch _build/lecture" in r for r in runs)
+
+
+def test_with_private_sources_only_the_public_repository_gets_anything():
+    wf = _workflow("book.yml")
+    deploy, branches = wf["jobs"]["deploy"], wf["jobs"]["branches"]
+    # Pages of this repository only without a public repository
+    assert _deploys(deploy["if"], "push", "refs/heads/main", "")
+    assert not _deploys(deploy["if"], "push", "refs/heads/main", "org/course-public")
+    same, other = [s for s in branches["steps"] if "publish_branch.py" in s.get("run", "")]
+    for repository, expected in [("", (True, False)), ("org/course-public", (False, True))]:
+        ran = tuple(github_condition(s["if"], {"needs.build.outputs.public_repository":
+                                               repository}) for s in (same, other))
+        assert ran == expected, (repository, ran)
+    assert "${GITHUB_REPOSITORY}" in same["run"] and "GITHUB_TOKEN" in same["env"]["TOKEN"]
+    assert "${PUBLIC_REPOSITORY}" in other["run"] and "gh-pages=public/html" in other["run"]
+    assert other["env"]["TOKEN"] == "${{ secrets.PUBLIC_REPOSITORY_TOKEN }}"
 
 
 def test_book_workflow_deploys_to_pages_from_main_only():
@@ -149,8 +177,10 @@ def test_jupyter_book_is_pinned_below_2():
 
 
 def test_config_uses_branch_main():
+    """The sources' branch (Jupyter Book 1 defaults to master); the public build points
+    the buttons at branch lecture instead (tests/publish/test_launch_links.py)."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    assert config["repository"]["branch"] == "main"  # Jupyter Book 1 defaults to master
+    assert config["repository"]["branch"] == "main"
 
 
 def test_binder_builds_from_the_root_environment_file():

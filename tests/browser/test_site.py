@@ -4,7 +4,9 @@ For each page: no JavaScript errors and no request leaving the local server (the
 works offline); every formula typeset by MathJax; every image loaded; the exercise and
 solution blocks of the notebooks present. A screenshot of each page goes to
 ``screenshots/`` beside the site. Needs Debian's ``chromium`` (or CHROMIUM=/path/to/chrome).
-BOOK_HTML=_build/student/html checks the student edition (which has no solutions).
+By default the public book of ``make book`` (graded solutions only from their release
+date, ``scripts/release.py``); BOOK_HTML=_build/student/html checks the student edition
+(which has no solutions), BOOK_HTML=_build/instructor/html the instructor's (all of them).
 """
 
 import functools
@@ -44,11 +46,20 @@ def server():
 
 
 def _exercise_counts(page_name):
-    """Exercise and solution directives in the notebook behind a page (0, 0 for others)."""
+    """Exercise and solution directives in the notebook behind a page (0, 0 for others):
+    in the public book, the solutions that are public today; in the student edition,
+    none; in the instructor's book, all."""
     source = ROOT / Path(page_name).with_suffix(".ipynb")
     if not source.exists():
         return 0, 0
-    text = "\n".join("".join(c["source"]) for c in json.loads(source.read_text())["cells"])
+    nb = json.loads(source.read_text())
+    if HTML.parent.name not in ("student", "instructor"):
+        import nbformat
+
+        from scripts.release import public_notebook, today
+
+        nb = public_notebook(nbformat.read(source, as_version=4), today())
+    text = "\n".join("".join(c["source"]) for c in nb["cells"])
     return text.count("```{exercise}"), text.count("```{solution-start}")
 
 

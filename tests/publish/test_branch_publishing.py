@@ -124,8 +124,8 @@ def test_a_first_publication_starts_the_branch_and_a_bad_folder_is_refused(cours
     with pytest.raises(SystemExit, match="not a folder with files"):
         publish(empty, str(remote), BRANCH, "nothing")
     assert git("branch", "--list", cwd=remote).strip() == ""
-    command = [sys.executable, str(ROOT / "scripts" / "publish_branch.py"), str(release),
-               str(remote), BRANCH]
+    command = [sys.executable, str(ROOT / "scripts" / "publish_branch.py"), str(remote),
+               f"{BRANCH}={release}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     assert out.startswith(f"{BRANCH}: published ")
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -148,5 +148,5 @@ def test_the_former_force_pushed_root_commit_breaks_the_students_pull(course, tm
 
 def test_the_workflow_publishes_with_the_script():
     workflow = (ROOT / ".github" / "workflows" / "book.yml").read_text()
-    assert "scripts/publish_branch.py" in workflow
+    assert "scripts/publish_branch.py" in workflow and "assignments=assignments" in workflow
     assert "push -f" not in workflow and "--force" not in workflow and "git init" not in workflow

@@ -65,7 +65,7 @@ def texts(folder: Path) -> dict[str, str]:
         if not path.is_file() or path.suffix in (".png", ".jpg", ".svg", ".woff", ".woff2",
                                                    ".ttf", ".eot", ".ico", ".gif"):
             continue
-        if "mathjax" in path.parts:
+        if "mathjax" in path.parts or ".git" in path.parts:
             continue
         raw = path.read_text(errors="replace")
         if path.suffix == ".html":
@@ -204,3 +204,36 @@ def test_the_status_says_what_is_public_per_question(public):
     assert len(lines) == 10 and all("withheld until" in line for line in lines), lines
     lines = status_lines(public["after"]["day"])
     assert len(lines) == 10 and all("published (since" in line for line in lines), lines
+
+
+def test_private_sources_publish_only_public_things_to_a_second_repository(public, tmp_path):
+    """The private layout, offline: the workflow's step pushes the site and both branches
+    to a second repository (here a local bare one), which then holds those three
+    branches, their own history only, and no graded solution before its date."""
+    import subprocess
+    import sys
+
+    from tests.publish.test_branch_publishing import git
+
+    before = public["before"]
+    remote = tmp_path / "course-public.git"
+    git("init", "-q", "--bare", str(remote), cwd=tmp_path)
+    command = [sys.executable, str(ROOT / "scripts" / "publish_branch.py"), str(remote),
+               f"assignments={RELEASE}", f"lecture={OUT / 'before' / 'lecture'}",
+               f"gh-pages={before['site_dir']}", "--message", "Course update"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert [line.split(":")[0] for line in out.splitlines()] == [
+        "assignments", "lecture", "gh-pages"], out
+    assert git("for-each-ref", "--format=%(refname)", cwd=remote).split() == [
+        "refs/heads/assignments", "refs/heads/gh-pages", "refs/heads/lecture"]
+    assert git("rev-list", "--all", "--count", cwd=remote).strip() == "3"  # nothing of main
+    assert git("cat-file", "-e", "gh-pages:.nojekyll", cwd=remote) == ""
+    assert "index.html" in git("ls-tree", "--name-only", "gh-pages", cwd=remote).split()
+    checkout = tmp_path / "public-checkout"
+    leaks = []
+    for branch in ("assignments", "lecture", "gh-pages"):
+        git("clone", "-q", "--branch", branch, str(remote), str(checkout / branch), cwd=tmp_path)
+        corpus = texts(checkout / branch)
+        leaks += [f"{branch}: {name}: {line!r}" for name, lines in graded_solutions().items()
+                  for line in lines["code"] + lines["prose"] if where(line, corpus)]
+    assert leaks == []
