@@ -107,10 +107,12 @@ grade: $(STAMP)
 		--processes $(PROCESSES) --cpus $(CPUS) $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(UNSAFE),--unsafe)
 
+# The two files side by side (pytest-xdist, one worker each): the sandboxed batch (its
+# JOBS grade at once) and Run All of the five student notebooks on the stand-in Colab.
 assignments-check: $(STAMP)
 	@mkdir -p $(LOGS)
-	set -o pipefail; DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} \
-		$(PY) -m pytest tests/assignments -p no:cacheprovider -rfEs \
+	set -o pipefail; DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$(THREADS) \
+		$(PY) -m pytest tests/assignments -p no:cacheprovider -rfEs -n 2 --dist loadfile \
 		--junitxml=$(LOGS)/assignments-check.xml 2>&1 | tee $(LOGS)/assignments-check.log
 
 browser-check: $(STAMP)

@@ -51,7 +51,23 @@ from scripts.assignments import autograder_zip  # noqa: E402
 FIELDS = ["student", "assignment", "question", "score", "max", "note", "flags"]
 SUBMISSION = "(submission)"
 UNSAFE_NOTE = "UNSAFE: graded without a sandbox"
-MAX_TEST_OUTPUT = 20_000  # characters of a failed test's output kept for the feedback
+# What comes from inside the sandbox and reaches a person (feedback/STUDENT.txt, which the
+# course sends to the student, and the note in grades.csv) is a channel out of it: each
+# failed test's output is cut to MAX_TEST_OUTPUT characters, a note to MAX_NOTE, and both
+# are stripped of control characters (terminal escapes included) but newline and tab.
+MAX_TEST_OUTPUT = 4_000
+MAX_NOTE = 200
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def from_inside(text: str, limit: int) -> str:
+    """``text`` from the sandbox as a person may read it: no control characters, at most
+    ``limit`` characters (a cut one ends saying so)."""
+    text = _ESCAPES.sub("", text)
+    if len(text) <= limit:
+        return text
+    marker = f" [... cut at {limit} characters]"
+    return text[:limit - len(marker)] + marker
 
 # Inside the sandbox: grade, then hand the result over as JSON (otter's own pickles stay
 # inside). $WORK holds submission.* and autograder.zip, read-only.
@@ -154,7 +170,8 @@ def validated(result: bytes, truncated: bool, questions: dict[str, float]) -> li
                           f"[0, {questions[name]:g}]")
         output = test.get("output")
         rows[name] = {"question": name, "score": score, "max": questions[name], "note": "",
-                      "output": output[:MAX_TEST_OUTPUT] if isinstance(output, str) else ""}
+                      "output": from_inside(output, MAX_TEST_OUTPUT)
+                      if isinstance(output, str) else ""}
     missing = sorted(set(questions) - set(rows))
     if missing:
         raise invalid(f"no score for {', '.join(missing)}")
@@ -208,9 +225,9 @@ class Grader:
 
     def __init__(self, args, limits: sandbox.Limits, out: Path):
         self.args, self.limits, self.out = args, limits, out
-        self.hide = sorted({Path.home(), Path("/home"), Path("/root"), ROOT / "_build",
-                            args.submissions.resolve(), out.resolve()})
-        self.keep = [ROOT]  # the course; the sandbox keeps the Python running this itself
+        # What the sandbox shows besides its system allowlist and the Python running this:
+        # the installed course package (``utils``), nothing else of the checkout.
+        self.keep = [course_package()]
 
     def grade(self, path: Path) -> tuple[str, list[dict], str]:
         """(assignment, rows, log) for one submission file."""
@@ -230,7 +247,7 @@ class Grader:
             submission = f"submission{path.suffix}"
             outcome = sandbox.run(
                 OTTER_COMMAND.format(submission=submission), limits=self.limits,
-                hide=self.hide, keep=self.keep, confined=not self.args.unsafe,
+                keep=self.keep, confined=not self.args.unsafe,
                 expose={submission: path.resolve(), "autograder.zip": autograder})
             log = (f"# {path.name}: exit {outcome.returncode}, {outcome.seconds:.1f} s, "
                    f"peak memory {size_text(outcome.peak_memory or 0)}, peak processes "
@@ -241,7 +258,7 @@ class Grader:
             if not outcome.result:
                 last = [line for line in outcome.output.splitlines() if line.strip()][-1:]
                 raise NotGradable(f"otter run failed (exit {outcome.returncode}): "
-                                  f"{(last or ['no output'])[0][:200]}")
+                                  f"{from_inside((last or ['no output'])[0], MAX_NOTE)}")
             rows = validated(outcome.result, outcome.result_truncated, questions)
         except NotGradable as reason:
             rows = [{"question": SUBMISSION, "score": 0, "max": maximum, "note": str(reason),
@@ -251,6 +268,18 @@ class Grader:
             if self.args.unsafe:
                 row["note"] = f"{UNSAFE_NOTE}; {row['note']}" if row["note"] else UNSAFE_NOTE
         return assignment, rows, log
+
+
+def course_package() -> Path:
+    """The folder of the installed course package ``utils`` (the checkout's ``utils/`` for
+    an editable install, or in site-packages)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("utils")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the course package utils is not installed: run `make test` once "
+                         "(or `pip install -e .`)")
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
 def feedback(student: str, assignment: str, rows: list[dict]) -> str:

@@ -4,17 +4,31 @@ This is the confinement layer of ``make grade`` (``scripts/grade.py``), kept sma
 separate, in the spirit of IOI's ``isolate`` and PrairieLearn's grader. What the command
 run by :func:`run` gets, and what it does not:
 
-- **Filesystem**: the host's, read-only. Writable are only a private ``/tmp`` and its
-  work directory in it (``/tmp/work``: its current directory and ``HOME``), both fresh,
-  in-memory (tmpfs) and of bounded size each. The folders in ``hide`` (the grader's home,
-  other students' submissions, the grades, every autograder) are replaced by empty
-  read-only ones, except for the paths in ``keep`` (the course's environment); ``expose``
-  binds single files into the work directory, read-only (a submission, its autograder).
+- **Filesystem: an allowlist**, as IOI's ``isolate`` builds it: a fresh, empty root with
+  only what is listed in :data:`SYSTEM` and :data:`ETC` (the system folders that Python,
+  PyTorch and the shell need, and the few files of ``/etc`` that the dynamic loader
+  reads), a synthesized ``/etc/passwd``, ``/etc/group`` and ``/etc/hosts`` naming only
+  the sandbox user and localhost, the Python environment running this (its venv and base
+  installation, nothing else of the folder they lie in, the grader's home included), the
+  paths in ``keep`` (the installed course package) and, in the work directory, the files
+  in ``expose`` (a submission and its own autograder), all read-only; a fresh ``/dev``
+  and ``/proc``. Writable are only a private ``/tmp`` and its work directory in it
+  (``/tmp/work``: its current directory and ``HOME``), both fresh, in-memory (tmpfs) and
+  of bounded size each. Nothing else of the host is there: not the checkout, its
+  ``.git`` or notebooks, other submissions or autograders, ``/home``, ``/root``,
+  ``/srv``, ``/mnt``, ``/media``, ``/opt``, ``/var``, the rest of ``/etc``.
+- **Identity**: the command runs as user 65534 (nobody) with no capabilities. When the
+  grader runs as root, the sandbox drops to uid and gid 65534 *on the host* before the
+  command starts (bubblewrap builds the namespaces as root, then the command's first
+  step gives up root for good), so the command owns none of root's files even where one
+  is visible; the exposed files are staged as world-readable copies for it. Otherwise
+  user 65534 of its own user namespace is the grader's uid outside (the grader's files
+  are simply not there).
 - **No network**: its own network namespace, which has only its own loopback (the host's
   127.0.0.1 is not reachable).
-- **Processes**: its own PID, IPC and UTS namespaces and a new session; it runs as user
-  65534 (nobody) without capabilities in its own user namespace; it dies with the grader
-  (``--die-with-parent``), and everything it started dies with it (the PID namespace).
+- **Processes**: its own PID, IPC and UTS namespaces and a new session; it dies with the
+  grader (``--die-with-parent``), and everything it started dies with it (the PID
+  namespace).
 - **Caps** (:class:`Limits`): memory of the whole process tree (RAM and swap, tmpfs
   included), number of processes and threads, CPU time (a quota of ``cpus`` cores) and
   wall time; its console output is kept up to a size, the rest counted and dropped.
@@ -296,44 +310,120 @@ def _environment(limits: Limits, work: str) -> dict[str, str]:
             "DL4PHYS_THREADS": threads, "DL4PHYS_PROGRESS": "text", "DL4PHYS_DEVICE": "cpu"}
 
 
-def _bwrap_args(limits: Limits, env: dict[str, str], hide: list[Path], expose: dict[str, Path],
-                keep: list[Path]) -> list[str]:
+# The fresh root, part 1: system folders, read-only (on a merged-/usr system the top-level
+# ones are symlinks into /usr and are made as symlinks).
+SYSTEM = {
+    "/usr": "programs and shared libraries: the shell, coreutils, libc, libstdc++, libgomp",
+    "/bin": "the shell (/bin/sh) and coreutils, where they are not in /usr",
+    "/sbin": "the same for system programs",
+    "/lib": "the dynamic loader and libc, where they are not in /usr",
+    "/lib64": "the dynamic loader's x86_64 path (/lib64/ld-linux-x86-64.so.2)",
+    "/lib32": "32-bit libraries, where the system has them",
+}
+# Part 2: what of /etc is read (the rest, with its secrets and configuration, is not there).
+ETC = {
+    "/etc/ld.so.cache": "the dynamic loader's cache: where each shared library lies",
+    "/etc/ld.so.conf": "the loader's configuration",
+    "/etc/ld.so.conf.d": "the loader's configuration, continued",
+    "/etc/fonts": "fontconfig's configuration: without it, loading matplotlib's stack prints "
+                  "'Fontconfig error: Cannot load default config file' (fonts are in /usr)",
+}
+# Part 3: written for each run, not taken from the host.
+SANDBOX_USER = {
+    "/etc/passwd": f"nobody:x:{SANDBOX_UID}:{SANDBOX_UID}:nobody:{WORK}:/usr/sbin/nologin\n",
+    "/etc/group": f"nogroup:x:{SANDBOX_UID}:\n",
+    "/etc/hosts": "127.0.0.1 localhost\n::1 localhost\n",  # the kernel's own loopback
+}
+
+# Run first inside, when the grader is root: give up root for good, then run the command.
+_DROP = (f"import os, sys; os.setgroups([]); os.setgid({SANDBOX_UID}); "
+         f"os.setuid({SANDBOX_UID}); os.execv('/bin/sh', ['/bin/sh', '-c', sys.argv[1]])")
+
+
+def as_root() -> bool:
+    """Whether the sandbox drops from root to uid 65534 on the host (the grader is root)."""
+    return os.geteuid() == 0
+
+
+def _visible(paths) -> list[Path]:
+    """Outermost existing paths first, without those inside another one."""
+    found = sorted({Path(p) for p in paths if Path(p).exists()}, key=lambda p: len(p.parts))
+    kept: list[Path] = []
+    for path in found:
+        if not any(path.is_relative_to(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def _bwrap_args(limits: Limits, env: dict[str, str], expose: dict[str, Path],
+                keep: list[Path], staging: Path) -> list[str]:
     """bubblewrap's arguments, in order: later mounts go on top of earlier ones."""
-    args = [bwrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--size", str(limits.disk), "--tmpfs", "/tmp"]
-    hidden = {p for p in hide if p.is_dir()}
-    # Outer folders first: a kept path inside a hidden folder (the interpreter under the
-    # grader's home) is bound into the empty folder; a hidden folder inside a kept one (the
-    # autograders inside the course's folder) is emptied after the course is bound.
-    # Kept paths under /tmp (a checkout there) are bound into the private /tmp, too.
-    for path in sorted(hidden | {p for p in keep if p.exists()}, key=lambda p: len(p.parts)):
-        if path in hidden:
-            args += ["--tmpfs", str(path)]
-        else:
-            args += ["--ro-bind", str(path), str(path)]
-    for path in sorted(hidden, key=lambda p: len(p.parts)):  # nothing can be written there
-        args += ["--remount-ro", str(path)]
-    args += ["--size", str(limits.disk), "--tmpfs", WORK]
+    args = [bwrap()]
+    for top in SYSTEM:
+        host = Path(top)
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), top]
+        elif host.is_dir():
+            args += ["--ro-bind", top, top]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for path in ETC:
+        if Path(path).exists():
+            args += ["--ro-bind", path, path]
+    for path, text in SANDBOX_USER.items():
+        (staging / Path(path).name).write_text(text)
+        (staging / Path(path).name).chmod(0o444)
+        args += ["--ro-bind", str(staging / Path(path).name), path]
+    args += ["--dev", "/dev", "--proc", "/proc",
+             "--perms", "1777", "--size", str(limits.disk), "--tmpfs", "/tmp"]
+    # The course's Python and package, also where they lie under /tmp (private inside) or
+    # under the grader's home (only they are bound, not the folders around them).
+    made = {Path("/"), Path("/tmp")}
+    for path in _visible(keep):
+        for parent in reversed(path.parents):  # traversable by uid 65534, nothing in them
+            if parent not in made and parent not in (Path(t) for t in SYSTEM):
+                args += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        args += ["--ro-bind", str(path), str(path)]
+    args += ["--perms", "1777", "--size", str(limits.disk), "--tmpfs", WORK]
     for name, source in expose.items():
         args += ["--ro-bind", str(source), f"{WORK}/{name}"]
+    args += ["--remount-ro", "/"]  # the fresh root itself: nothing can be written there
     args += ["--clearenv"] + [a for k, v in env.items() for a in ("--setenv", k, v)]
-    args += ["--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-             "--cap-drop", "ALL", "--die-with-parent", "--new-session", "--chdir", WORK]
+    if as_root():  # namespaces made as root; the command's first step drops to 65534
+        args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                 "--unshare-cgroup-try", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
+                 "--cap-add", "CAP_SETGID"]
+    else:
+        args += ["--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+                 "--cap-drop", "ALL"]
+    args += ["--die-with-parent", "--new-session", "--chdir", WORK]
     return args
 
 
-def run(command: str, *, limits: Limits, hide: list[Path] = (),
-        expose: dict[str, Path] | None = None, keep: list[Path] = (),
-        result_cap: int = 8 * MiB, confined: bool = True) -> Outcome:
+def _stage(expose: dict[str, Path], staging: Path) -> dict[str, Path]:
+    """As root: world-readable copies of the exposed files, which uid 65534 can read
+    whatever their owner and mode on the host (a submission saved 0600 by root)."""
+    staged = {}
+    for name, source in expose.items():
+        copy = staging / "expose" / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, copy)
+        copy.chmod(0o444)
+        staged[name] = copy
+    return staged
+
+
+def run(command: str, *, limits: Limits, expose: dict[str, Path] | None = None,
+        keep: list[Path] = (), result_cap: int = 8 * MiB, confined: bool = True) -> Outcome:
     """Run the shell ``command`` in a fresh sandbox and return what came back, as data.
 
     The command runs in its work directory ``$WORK`` (``/tmp/work``), where ``expose``
     (``{name in $WORK: host file}``) appears read-only, and may write its result to the
-    file descriptor ``$RESULT_FD``, read here up to ``result_cap`` bytes. ``hide``: host
-    folders it must not see; ``keep``: host paths it needs (the course's environment),
-    read-only even where they lie under a hidden folder or under ``/tmp`` (which is
-    private inside). The Python running this (its environment and base installation) is
-    always kept: ``$PATH`` inside starts with its ``bin`` folder.
+    file descriptor ``$RESULT_FD``, read here up to ``result_cap`` bytes. It sees only
+    the allowlist of the module docstring; ``keep``: host paths it needs besides (the
+    installed course package), read-only, at their own paths, also where they lie under
+    ``/tmp`` (which is private inside). The Python running this (its environment and
+    base installation) is always kept: ``$PATH`` inside starts with its ``bin`` folder.
 
     ``confined=False`` runs it without bubblewrap (the grader's UNSAFE mode): in a
     scratch folder of its own, with the same caps, but with the grader's view of the
@@ -342,13 +432,21 @@ def run(command: str, *, limits: Limits, hide: list[Path] = (),
     kind = mechanism()
     groups = _Cgroups(limits, kind) if kind != "rlimits" else None
     read_fd, write_fd = os.pipe()
-    scratch = None
+    scratch = staging = None
     try:
         if confined:
+            staging = Path(tempfile.mkdtemp(prefix="dl4phys-sandbox-"))
+            staging.chmod(0o755)
+            exposed = dict(expose or {})
+            if as_root():
+                exposed = _stage(exposed, staging)
             env = _environment(limits, WORK)
             keep = [*keep, *_python_paths()]
-            argv = _bwrap_args(limits, env, list(hide), dict(expose or {}), keep)
-            argv += ["--", "/bin/sh", "-c", command]
+            argv = _bwrap_args(limits, env, exposed, keep, staging) + ["--"]
+            if as_root():
+                argv += [str(Path(sys.executable).resolve()), "-I", "-S", "-c", _DROP, command]
+            else:
+                argv += ["/bin/sh", "-c", command]
             popen_env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None
         else:
             scratch = Path(tempfile.mkdtemp(prefix="dl4phys-grade-"))
@@ -397,8 +495,9 @@ def run(command: str, *, limits: Limits, hide: list[Path] = (),
                 os.close(fd)
         if groups:
             groups.remove()
-        if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
+        for folder in (scratch, staging):
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -71,7 +71,19 @@ def test_a_result_cut_at_the_cap_is_rejected():
 def test_test_output_is_kept_to_a_bounded_size():
     result = json.dumps({"tests": [{"name": q, "score": 0, "output": "x" * 10**6}
                                    for q in QUESTIONS]}).encode()
-    assert all(len(r["output"]) == 20_000 for r in validated(result, False, QUESTIONS))
+    rows = validated(result, False, QUESTIONS)
+    assert all(len(r["output"]) == 4_000 and r["output"].endswith("cut at 4000 characters]")
+               for r in rows)
+
+
+def test_test_output_reaches_a_person_without_control_characters():
+    """The failure messages come from inside the sandbox and go to the student: no
+    terminal escapes (a cleared screen, a rewritten line), no NUL or bell."""
+    evil = "ok\x1b[2J\x1b[1;31mred\x1b[0m\r\x07\x00\x9bdone\n\tindented"
+    result = json.dumps({"tests": [{"name": q, "score": 0, "output": evil}
+                                   for q in QUESTIONS]}).encode()
+    assert {r["output"] for r in validated(result, False, QUESTIONS)} == {
+        "okreddone\n\tindented"}
 
 
 # ------------------------------------------------------------------------------- flags
@@ -130,6 +142,9 @@ def test_sizes_read_like_make_variables():
 
 
 # ----------------------------------------------------------------------------- sandbox
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
 @pytest.fixture(scope="module")
 def bwrap(require_built):
     """Bubblewrap, working; else skip (or fail in CI) with the grader's own message."""
@@ -154,9 +169,10 @@ def test_the_host_is_read_only_but_work_and_tmp_are_private(bwrap, tmp_path):
                 open(path, "w").write("x"); print("wrote", path)
             except OSError as err:
                 print("refused", path, err.strerror)
-        print("host /tmp seen:", os.path.exists("{tmp_path}"))
     """, keep=[tmp_path])
-    assert f"refused {target}/x Read-only file system" in outcome.output
+    # read-only; as root, the sandbox user may not even enter root's 0700 folder
+    assert (f"refused {target}/x Read-only file system" in outcome.output
+            or f"refused {target}/x Permission denied" in outcome.output), outcome.output
     assert f"wrote {sandbox.WORK}/x" in outcome.output and "wrote /tmp/x" in outcome.output
     assert not (target / "x").exists() and outcome.returncode == 0
 
@@ -173,20 +189,62 @@ def test_the_graders_python_is_visible_also_from_a_checkout_under_tmp(bwrap, tmp
     assert outcome.output.strip() == "tool ran", outcome.output
 
 
-def test_hidden_folders_are_empty_and_read_only(bwrap, tmp_path):
+def test_what_is_not_kept_is_not_there(bwrap, tmp_path):
+    """An allowlist: a folder of the host that is not kept does not exist inside."""
     secret = tmp_path / "submissions"
     secret.mkdir()
     (secret / "ada.ipynb").write_text("{}")
     outcome = run(f"""
         import os
-        print("listing:", os.listdir("{secret}"))
-        try:
-            open("{secret}/bo.ipynb", "w")
-        except OSError as err:
-            print("write:", err.strerror)
-    """, hide=[secret], keep=[tmp_path.parent])
-    assert "listing: []" in outcome.output and "write: Read-only file system" in outcome.output
+        for path in ["{secret}", "{secret}/ada.ipynb", "/etc/shadow", "/home", "/root/.bashrc",
+                     "/var", "/opt", "/srv", "/mnt", "/media", "{CHECKOUT}/notebooks",
+                     "{CHECKOUT}/.git", "{CHECKOUT}/_build"]:
+            print(path, "exists" if os.path.exists(path) else "absent")
+    """)
+    lines = outcome.output.splitlines()
+    assert lines and all(line.endswith(" absent") for line in lines), outcome.output
     assert os.listdir(secret) == ["ada.ipynb"]
+
+
+def test_the_root_holds_only_the_allowlist(bwrap):
+    outcome = run("import os; print(sorted(os.listdir('/'))); print(sorted(os.listdir('/etc')))")
+    tops, etc = (eval(line) for line in outcome.output.splitlines()[:2])
+    kept = {Path(p).parts[1] for p in sandbox._python_paths()}
+    allowed = {Path(t).name for t in sandbox.SYSTEM} | {"dev", "etc", "proc", "tmp"} | kept
+    assert set(tops) <= allowed and {"usr", "dev", "proc", "tmp", "etc"} <= set(tops), tops
+    assert set(etc) == {Path(p).name for p in (*sandbox.ETC, *sandbox.SANDBOX_USER)
+                        if Path(p).exists() or p in sandbox.SANDBOX_USER}, etc
+
+
+def test_as_root_it_owns_none_of_roots_files(bwrap, tmp_path):
+    """Where the grader is root, the command runs as uid 65534 on the host: a file of
+    root's with mode 0600 is unreadable even where it is visible (here: kept on purpose)."""
+    if not sandbox.as_root():
+        pytest.skip("the grader is not root: its uid is the sandbox user's only inside")
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    folder.chmod(0o755)
+    (folder / "secret").write_text("root's")
+    (folder / "secret").chmod(0o600)
+    outcome = run(f"""
+        import os
+        print("ids", os.getuid(), os.geteuid(), os.getgid(), os.getgroups())
+        try:
+            print("READ", open("{folder}/secret").read())
+        except OSError as err:
+            print("refused:", err.strerror)
+    """, keep=[folder])
+    assert "ids 65534 65534 65534 []" in outcome.output, outcome.output
+    assert "refused: Permission denied" in outcome.output and "READ" not in outcome.output
+
+
+def test_exposed_files_are_readable_whoever_owns_them(bwrap, tmp_path):
+    """A submission saved 0600 (by root, say) is still readable by the sandbox user."""
+    (tmp_path / "sub.ipynb").write_text("submitted")
+    (tmp_path / "sub.ipynb").chmod(0o600)
+    outcome = sandbox.run('cat "$WORK/in.ipynb"', limits=SMALL,
+                          expose={"in.ipynb": tmp_path / "sub.ipynb"})
+    assert outcome.output == "submitted", outcome.output
 
 
 def test_no_network_not_even_the_hosts_loopback(bwrap):

@@ -232,11 +232,49 @@ for path in {[str(p) for p in ctx["secrets"]]!r}:
 own = os.path.join(os.environ["WORK"], "autograder.zip")
 {report("'OWN AUTOGRADER READABLE ' + str(os.access(own, os.R_OK))")}
 """,
+    "reader": lambda ctx: f"""
+import os
+{report("'ROOT LISTS ' + repr(sorted(os.listdir('/')))")}
+for path in {[str(p) for p in ctx["readable"]]!r}:
+    try:
+        if os.path.isdir(path):
+            {report("'LISTS ' + path + ' ' + repr(sorted(os.listdir(path)))")}
+        else:
+            open(path, "rb").read(1)
+            {report("'READ ' + path")}
+    except OSError as err:
+        {report("'REFUSED ' + path + ': ' + err.strerror")}
+""",
     "forger": lambda ctx: """
 import otter.test_files.exception_test as tests
 tests.test_case.call_func = lambda self, env: None  # every test case passes
 """,
 }
+
+
+def spoiler_notebook(solution, ctx: dict):
+    """The solution, and one cell more that spoils its own answers when a read of what
+    the sandbox must not show worked, or a read of what it is given failed: it keeps
+    full marks only in a sandbox that shows exactly what grading needs."""
+    nb = nbformat.from_dict(solution)
+    cell = nbformat.v4.new_code_cell(f"""
+import os
+spoil = False
+for path in {[str(p) for p in ctx["readable"]]!r}:
+    try:
+        open(path, "rb").read(1) if not os.path.isdir(path) else os.listdir(path)
+        spoil = True
+    except OSError:
+        pass
+try:
+    open(os.path.join(os.environ["WORK"], "submission.ipynb"), "rb").read(1)  # given to it
+except OSError:
+    spoil = True
+if spoil:
+    latent_models, dae = {{}}, None
+""".strip())
+    nb.cells.insert(len(nb.cells) - 2, cell)  # before the hand-in section
+    return nb
 
 
 def attack_notebook(name: str, ctx: dict):
@@ -282,14 +320,22 @@ def graded(tmp_path_factory, listener):
     (folder / "ed.pdf").write_bytes(b"%PDF-1.4")  # the wrong file
     secret = ROOT / "_build" / f"secret-{TOKEN}"
     secret.write_text("the grader's")
+    # a lecturer's file outside the grader's home, readable by its owner only
+    planted = Path("/var/tmp") / f"exam-{TOKEN}"
+    planted.write_text("another course's grading data")
+    planted.chmod(0o600)
     ctx = {"port": listener[0], "sleep": str(700_000 + os.getpid() % 100_000),
            "targets": [Path.home() / TOKEN, ROOT / TOKEN, folder / TOKEN, out / TOKEN,
                        OUT / GRADED / "autograder" / TOKEN, Path("/tmp") / TOKEN,
                        folder / "ada.ipynb"],
            "secrets": [folder, folder / "ada.ipynb", out, secret, Path.home(),
-                       autograder_zip("01_cnn"), OUT / GRADED / "autograder"]}
+                       autograder_zip("01_cnn"), OUT / GRADED / "autograder"],
+           # what the allowlist must not show, and what the uid must not own
+           "readable": [Path("/etc/shadow"), planted, ROOT / "notebooks" / f"{GRADED}.ipynb",
+                        ROOT / ".git" / "HEAD", ROOT / "_build"]}
     for name in ATTACKS:
         nbformat.write(attack_notebook(name, ctx), folder / f"x-{name}.ipynb")
+    nbformat.write(spoiler_notebook(solution, ctx), folder / "x-spoiler.ipynb")
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     free_before = shutil.disk_usage(ROOT).free
     try:
@@ -299,6 +345,7 @@ def graded(tmp_path_factory, listener):
         grades = grade(folder, out, "--memory", MEMORY, "--processes", PROCESSES)
     finally:
         secret.unlink()
+        planted.unlink()
     return {"grades": grades, "out": out, "folder": folder, "ctx": ctx, "before": before,
             "free_before": free_before, "accepted": listener[1]}
 
@@ -358,7 +405,7 @@ def test_writes_outside_the_scratch_are_blocked(graded):
     for path in graded["ctx"]["targets"]:
         if path.parent == Path("/tmp"):  # written, but into its own private /tmp
             assert f"WROTE {path}" in text, text[-2000:]
-        else:  # read-only, or (the autograders) not there at all
+        else:  # not there at all (an allowlist), or in the sandbox's read-only root
             assert (f"BLOCKED {path}: Read-only file system" in text
                     or f"BLOCKED {path}: No such file or directory" in text), (path, text)
         assert not path.exists() or path.name == "ada.ipynb", path
@@ -458,3 +505,31 @@ def test_submission_past_the_time_limit_is_stopped_and_reported(tmp_path):
     assert row["note"] == "timed out: grading took longer than 60 s", row
     assert float(row["score"]) == 0 and float(row["max"]) == 2, row  # two questions
     assert "REACHED THE SLEEP" in (tmp_path / "out" / "logs" / "fay.log").read_text()
+
+
+def test_the_sandbox_root_holds_only_the_allowlist(graded):
+    from scripts import sandbox
+
+    line = next(x for x in log(graded, "x-reader").splitlines() if x.startswith("ROOT LISTS "))
+    tops = set(eval(line.removeprefix("ROOT LISTS ")))
+    kept = {Path(p).parts[1] for p in [*sandbox._python_paths(), ROOT / "utils"]}
+    allowed = {Path(t).name for t in sandbox.SYSTEM} | {"dev", "etc", "proc", "tmp"} | kept
+    assert tops <= allowed, sorted(tops - allowed)
+    assert not tops & {"home", "srv", "mnt", "media", "opt", "var", "boot"}, tops
+
+
+def test_reads_outside_the_allowlist_are_refused(graded):
+    """/etc/shadow (root's, which a uid mapped onto root would own), a lecturer's 0600 file
+    outside the grader's home, the checkout's lecture notebooks, its .git and _build."""
+    text = log(graded, "x-reader")
+    for path in graded["ctx"]["readable"]:
+        assert f"REFUSED {path}: No such file or directory" in text, (path, text[-2000:])
+    assert "READ " not in text and "\nLISTS " not in text
+
+
+def test_a_submission_that_reads_only_what_it_is_given_keeps_its_marks(graded):
+    """The spoiler: the solution, spoiling its answers if any read above worked or the
+    read of its own submission failed. Full marks: nothing leaked, grading works."""
+    rows = graded["grades"]["x-spoiler"]
+    assert {q: float(r["score"]) for q, r in rows.items()} == {"ae_latent": 1.0,
+                                                               "ae_denoise": 1.0}, rows
