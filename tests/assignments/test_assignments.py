@@ -438,7 +438,9 @@ def test_a_disk_filler_fills_only_its_own_bounded_scratch(graded):
         text[-1500:])
     # its working folder (otter runs it in a folder under the same private /tmp): full too
     assert re.search(r"BLOCKED disk /tmp/\S+ after \d+ MiB: No space left on device", text)
-    assert graded["free_before"] - shutil.disk_usage(ROOT).free < 200 * 2**20
+    # had it escaped, the disk would have lost 4 GiB or more; the bound leaves room for
+    # what the stand-in Colab beside this batch installs meanwhile (~0.3 GiB)
+    assert graded["free_before"] - shutil.disk_usage(ROOT).free < 2**30
     # its own grading could not write its results either: one clear row, for it alone
     (row,) = graded["grades"]["x-filler"].values()
     assert row["question"] == "(submission)" and "otter run failed" in row["note"], row
