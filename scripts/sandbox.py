@@ -145,6 +145,27 @@ def _own_cgroup(controller: str | None) -> Path | None:
     return None
 
 
+def _v1_cpu_quota(group: Path, cpus: int, period: int = 100000) -> int:
+    """The CPU quota (microseconds per ``period``) for ``cpus`` cores in the v1 cgroup
+    ``group``, no more than any cgroup above it allows: cgroup v1 refuses a child's quota
+    above its parent's (EINVAL), which would otherwise leave a grader that itself runs
+    under a CPU quota (a container's CPU limit, scripts/slow_machine.sh) with only the
+    weaker per-process rlimits."""
+    quota = period * cpus
+    top = CGROUP_ROOT / "cpu"
+    for parent in group.parents:
+        if not parent.is_relative_to(top):
+            break
+        try:
+            above = int((parent / "cpu.cfs_quota_us").read_text())
+            above_period = int((parent / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError):
+            continue
+        if above > 0:
+            quota = min(quota, above * period // above_period)
+    return max(quota, 1000)  # the kernel's smallest quota: 1 ms
+
+
 class _Cgroups:
     """One fresh cgroup per run; v1 (memory, pids, cpu) or v2, whichever is writable."""
 
@@ -156,6 +177,13 @@ class _Cgroups:
             _Cgroups._count += 1
             name = f"dl4phys-grade-{os.getpid()}-{_Cgroups._count}"
         self.kind, self.dirs = kind, {}
+        try:
+            self._make(limits, kind, name)
+        except BaseException:  # a refused setting: remove what was made, then say so
+            self.remove()
+            raise
+
+    def _make(self, limits: Limits, kind: str, name: str) -> None:
         if kind == "cgroup v1":
             for controller in ("memory", "pids", "cpu"):
                 self.dirs[controller] = _own_cgroup(controller) / name
@@ -166,7 +194,8 @@ class _Cgroups:
                 (memory / "memory.memsw.limit_in_bytes").write_text(str(limits.memory))
             (self.dirs["pids"] / "pids.max").write_text(str(limits.processes))
             (self.dirs["cpu"] / "cpu.cfs_period_us").write_text("100000")
-            (self.dirs["cpu"] / "cpu.cfs_quota_us").write_text(str(100000 * limits.cpus))
+            (self.dirs["cpu"] / "cpu.cfs_quota_us").write_text(
+                str(_v1_cpu_quota(self.dirs["cpu"], limits.cpus)))
         else:
             group = _own_cgroup(None) / name
             group.mkdir()

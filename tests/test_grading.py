@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import textwrap
 import threading
@@ -376,6 +377,75 @@ def test_the_rlimit_fallback_still_stops_a_memory_bomb(bwrap, monkeypatch):
     outcome = run("x = [bytearray(16 << 20) for _ in range(1000)]")
     assert outcome.returncode != 0 and "MemoryError" in outcome.output
     assert outcome.mechanism == "rlimits"
+
+
+def test_a_runs_cpu_quota_is_no_more_than_the_graders_own(tmp_path, monkeypatch):
+    """cgroup v1 refuses a child's CPU quota above its parent's: asked for one core under
+    a grader held to half a core (a container's CPU limit, scripts/slow_machine.sh), a
+    run gets half a core, not an error that leaves only the rlimits."""
+    monkeypatch.setattr(sandbox, "CGROUP_ROOT", tmp_path)
+    group = tmp_path / "cpu" / "container" / "grader" / "run"
+    group.mkdir(parents=True)
+    for directory, quota, period in [(tmp_path / "cpu", -1, 100000),
+                                     (tmp_path / "cpu" / "container", 25000, 50000),
+                                     (tmp_path / "cpu" / "container" / "grader", -1, 100000)]:
+        (directory / "cpu.cfs_quota_us").write_text(f"{quota}\n")
+        (directory / "cpu.cfs_period_us").write_text(f"{period}\n")
+    assert sandbox._v1_cpu_quota(group, cpus=1) == 50000
+    assert sandbox._v1_cpu_quota(group, cpus=2) == 50000
+    (tmp_path / "cpu" / "container" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert sandbox._v1_cpu_quota(group, cpus=2) == 200000
+
+
+def _writable_v1_cpu_cgroup() -> Path:
+    own = sandbox._own_cgroup("cpu")
+    if sandbox.mechanism() != "cgroup v1" or own is None or not os.access(own, os.W_OK):
+        pytest.skip(f"needs writable cgroup v1 hierarchies (caps here: {sandbox.mechanism()})")
+    return own
+
+
+def test_a_refused_cgroup_setting_leaves_no_cgroup_behind(bwrap, monkeypatch):
+    """The kernel refuses a quota above the parent's (what the sandbox wrote before it
+    read the parent's): the half-made cgroups are removed, none is left behind."""
+    parent = _writable_v1_cpu_cgroup() / f"dl4phys-test-refused-{os.getpid()}"
+    parent.mkdir()
+    own = sandbox._own_cgroup
+    try:
+        (parent / "cpu.cfs_quota_us").write_text("50000")
+        monkeypatch.setattr(sandbox, "_own_cgroup", lambda c: parent if c == "cpu" else own(c))
+        monkeypatch.setattr(sandbox, "_v1_cpu_quota", lambda group, cpus: 100000)
+        assert not sandbox._Cgroups.usable("cgroup v1")
+        left = [d for top in (own("memory"), own("pids"), parent) for d in top.iterdir()
+                if d.name.startswith("dl4phys-grade-")]
+        assert left == []
+    finally:
+        parent.rmdir()
+
+
+def test_a_grader_under_a_cpu_quota_still_caps_by_cgroup(bwrap):
+    """The grader in a cgroup of half a core (as scripts/slow_machine.sh puts it) keeps
+    cgroup caps: the memory bomb is stopped by the memory cap, not a MemoryError."""
+    parent = _writable_v1_cpu_cgroup() / f"dl4phys-test-quota-{os.getpid()}"
+    parent.mkdir()
+    try:
+        (parent / "cpu.cfs_period_us").write_text("100000")
+        (parent / "cpu.cfs_quota_us").write_text("50000")
+        script = f"""
+            from pathlib import Path
+            import os, sys
+            Path({str(parent / "cgroup.procs")!r}).write_text(str(os.getpid()))
+            sys.path.insert(0, {str(CHECKOUT)!r})
+            from scripts import sandbox
+            limits = sandbox.Limits(memory=256 * sandbox.MiB, processes=64, wall=120)
+            command = sys.executable + " -c 'x = [bytearray(16 << 20) for _ in range(1000)]'"
+            outcome = sandbox.run(command, limits=limits)
+            print(sandbox.mechanism(), outcome.exceeded)
+        """
+        done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)],
+                              capture_output=True, text=True, timeout=600)
+        assert done.stdout.strip() == "cgroup v1 ('memory',)", done.stdout + done.stderr
+    finally:
+        parent.rmdir()
 
 
 def test_the_thread_that_reads_output_never_blocks_the_grader(bwrap):
