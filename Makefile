@@ -69,7 +69,7 @@ book: book-instructor
 	$(PY) scripts/release.py --site
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab --KernelManager.transport_encryption=auto notebooks
 
 lab-check: $(STAMP)
 	@mkdir -p $(LOGS)

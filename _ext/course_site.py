@@ -15,6 +15,12 @@
    finishes), "Open in Colab" from the ``assignments`` branch that the deploy workflow
    publishes (with a repository URL), and all five assignments on a JupyterHub through
    nbgitpuller (with ``launch_buttons.jupyterhub_url``).
+5. Encrypted kernels: the notebooks the build executes talk to their kernels over local
+   TCP with CurveZMQ keys (``KernelManager.transport_encryption = "auto"``, as ``make
+   lab`` sets it), not in plain text; the kernels no longer warn that they are not. The
+   book's executor (myst-nb through jupyter-cache, in this process) takes no
+   kernel-manager setting, so the extension makes "auto" the default of this process's
+   kernel managers (``_encrypt_kernels``).
 """
 
 from __future__ import annotations
@@ -142,7 +148,16 @@ def _copy_assignments(app, exception) -> None:
             shutil.copy(notebook, target / notebook.name)
 
 
+def _encrypt_kernels() -> None:
+    """Kernels started in this process get CurveZMQ keys where their kernelspec declares
+    support (ipykernel's does): jupyter_client's own setting, as a default."""
+    from jupyter_client.manager import KernelManager
+
+    KernelManager.class_traits()["transport_encryption"].default_value = "auto"
+
+
 def setup(app: Sphinx) -> dict:
+    _encrypt_kernels()
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _clean_page_context)
     app.connect("html-page-context", _assignment_box)

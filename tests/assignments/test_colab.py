@@ -144,6 +144,7 @@ def colab(require_built) -> dict:
             "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}",
                      *startup],
             "display_name": kernel, "language": "python",
+            "metadata": {"supported_encryption": ["curve"]},  # as ipykernel's own spec
             "env": {"PYTHONPATH": str(fake) if startup else "", "MPLBACKEND": "Agg",
                     "DL4PHYS_PROGRESS": "text", "PYTHONNOUSERSITE": "1"}}))
     return {"python": python, "kernels": kernels, "package": package}
@@ -168,7 +169,7 @@ def run_cells(colab, nb, cells: list[int], workdir: Path, kernel="colab-standin"
                             resources={"metadata": {"path": str(workdir)}},
                             on_cell_executed=lambda cell, cell_index, **_: nbformat.write(
                                 nb, live))
-    with client.setup_kernel():
+    with client.setup_kernel(transport_encryption="auto"):  # CurveZMQ, as in make lab
         for index in cells:
             client.execute_cell(nb.cells[index], index)
     return downloads.read_text().splitlines() if downloads.exists() else []

@@ -53,6 +53,10 @@ RELEASE = ROOT / "_build" / "assignments" / "release"
 # A whole notebook (the slowest takes ~75 s on the reference machine). Past it the test
 # interrupts the kernel and fails with the state of the notebook (LAB_RUN_TIMEOUT_S=n).
 RUN_TIMEOUT_S = int(os.environ.get("LAB_RUN_TIMEOUT_S", 900))
+# As make lab: CurveZMQ keys for each kernel, so that what the server and the kernel say
+# to each other over local TCP is encrypted (and the kernel does not warn that it is not).
+LAB_KERNELS = ["--KernelManager.transport_encryption=auto"]
+UNENCRYPTED = "Kernel is running over TCP without encryption"
 
 # JupyterLab settings for the test: every cell stays in the DOM, nothing is saved behind
 # the test's back, and nothing is fetched from the network.
@@ -100,7 +104,7 @@ def lab(tmp_path_factory):
          f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
          f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={tmp / 'ws'}",
          "--allow-root", "--LabApp.extension_manager=readonly",
-         "--ServerApp.terminals_enabled=False"],
+         "--ServerApp.terminals_enabled=False", *LAB_KERNELS],
         stdout=log, stderr=subprocess.STDOUT, cwd=root,
         env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")})
     base = f"http://127.0.0.1:{port}"
@@ -118,7 +122,7 @@ def lab(tmp_path_factory):
                 pytest.fail(f"waited 300 s for JupyterLab to answer on {base}; "
                             f"see {server_log}")
             time.sleep(0.5)
-    yield base, token, root
+    yield base, token, root, server_log
     server.terminate()
     try:
         server.wait(timeout=20)
@@ -315,7 +319,7 @@ def _check_slider(page):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_in_jupyterlab(lab, browser, name):
-    base, token, root = lab
+    base, token, root, server_log = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     console_errors = _record_errors(page)
     try:
@@ -357,6 +361,7 @@ def test_notebook_runs_in_jupyterlab(lab, browser, name):
         assert saved == original, (
             f"{name}: saving changed more than outputs: {_difference(original, saved)}")
         assert not console_errors, f"{name}: JavaScript errors: {console_errors}"
+        assert UNENCRYPTED not in server_log.read_text(), f"{name}: see {server_log}"
     finally:
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.evaluate("() => { const p = window.jupyterapp && window.jupyterapp.shell"
