@@ -397,7 +397,7 @@ def test_student_assignment_opens_and_checks_in_jupyterlab(lab, browser, name, r
     That its cells up to the first question run without error is tests/assignments' job
     (they are the lecture's cells, which the test above runs in this browser)."""
     require_built(RELEASE / f"{name}.ipynb", "make assignments")
-    base, token, _ = lab
+    base, token, _root, _log = lab
     nb = json.loads((RELEASE / f"{name}.ipynb").read_text())
     sources = ["".join(c["source"]) for c in nb["cells"]]
     check = next(i for i, s in enumerate(sources) if s.startswith("grader.check("))
