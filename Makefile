@@ -103,7 +103,7 @@ PROCESSES ?= 512
 CPUS      ?= 1
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [ASSIGNMENT=name] [JOBS=n] [TIMEOUT=s] [MEMORY=4G] [PROCESSES=n] [CPUS=n] [UNSAFE=1]"; exit 2; }
-	$(PY) scripts/grade.py "$(SUBMISSIONS)" --timeout $(TIMEOUT) --memory $(MEMORY) \
+	$(PY) grading/batch.py "$(SUBMISSIONS)" --timeout $(TIMEOUT) --memory $(MEMORY) \
 		--processes $(PROCESSES) --cpus $(CPUS) $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(UNSAFE),--unsafe)
 

@@ -1,7 +1,7 @@
 """How many submissions per hour ``make grade`` grades, one at a time and in parallel.
 
 For each notebook, N copies of its worked solution (the autograder's solution notebook,
-which scores full marks) are graded by ``scripts/grade.py`` twice in one run, each
+which scores full marks) are graded by ``grading/batch.py`` twice in one run, each
 submission sandboxed as in ``make grade``: with ``--jobs 1`` and with ``--jobs J`` (default:
 the number of cores). The grades of the two runs must be identical.
 
@@ -34,7 +34,7 @@ NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_s
 
 def grade(folder: Path, out: Path, jobs: int) -> tuple[float, list[dict]]:
     start = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "grade.py"), str(folder),
+    subprocess.run([sys.executable, str(ROOT / "grading" / "batch.py"), str(folder),
                     "--out", str(out), "--jobs", str(jobs)], check=True)
     seconds = time.perf_counter() - start
     with open(out / "grades.csv") as f:

@@ -1,15 +1,19 @@
-"""The assignment questions and their tests, as a specification (no notebook is executed).
+"""The assignment questions and their graded checks, as a specification (no notebook is
+executed).
 
 Each notebook's graded exercises are otter-grader questions: raw delimiter cells around
-the prompt, the worked solution and the test cells. Otter turns each test cell into a test
-case: the function it defines is called with the notebook's variables of the same names
-(``None`` when a name is undefined). Here the functions are called the same way, with
-objects built in the test:
+the prompt, the worked solution and the public test cells (``grader.check``, for
+learning). The score comes from elsewhere: ``grading/inside/answers.py`` turns the
+notebook's variables into arrays (a network's outputs on the checker's queries, numbers
+as they are), and ``grading/checker/checks.py`` judges those arrays against reference
+data that ``grading/checker/queries.py`` makes. Here both run in this process, as
+``make grade`` runs them in two sandboxes, on objects built in the test (the answers
+cross an ``.npz`` round trip, as in grading):
 
 - the right answer (the notebook's own solution code, trained here with its seeds, or a
   hand-made object with the required property) passes every test of its question;
-- a blank answer (the student notebook's ``...``, or nothing defined) fails, and the
-  public tests say what is missing in words, not with a traceback from deep inside;
+- a blank answer (the student notebook's ``...``, or nothing defined) fails, and both
+  the public tests and the checker say what is missing in words, not with a traceback;
 - the wrong answers a student would really write (listed per question below: forgotten
   training, the wrong pooling, a plain autoencoder as a denoiser, the default
   ``curve_fit`` standard errors, ...) each fail their question and leave the other
@@ -28,7 +32,9 @@ assignments-check``).
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
+import io
 import itertools
 import os
 import random
@@ -42,6 +48,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from grading.checker import checks
+from grading.checker import queries as checker_queries
+from grading.inside import answers
 from scripts.assignments import block_boundary, master, questions
 from utils import trange
 from utils.ising import ising_dataset, magnetization
@@ -101,21 +110,37 @@ def question_test_functions(name: str, question: str) -> list[tuple[bool, callab
     return functions
 
 
-def run(name: str, question: str, env: dict) -> list[tuple[bool, BaseException | None]]:
-    """Each test of ``question`` called like otter does: (hidden, exception or None)."""
+def public_tests(name: str, question: str, env: dict) -> list[BaseException | None]:
+    """Each public test of ``question`` called like otter does: its exception or None."""
     results = []
-    for hidden, func in question_test_functions(name, question):
+    for _, func in question_test_functions(name, question):
         kwargs = {p: env.get(p) for p in inspect.signature(func).parameters}
         try:
             func(**kwargs)
-            results.append((hidden, None))
+            results.append(None)
         except Exception as err:  # noqa: BLE001 - a failing test case, as otter counts it
-            results.append((hidden, err))
+            results.append(err)
     return results
 
 
+@functools.cache
+def prepared(name: str) -> tuple[dict, dict]:
+    """The checker's queries (by question) and references (flat), as grading makes them."""
+    queries, refs = checker_queries.prepare(name)
+    return queries, {f"{q}.{k}": v for q, fields in refs.items() for k, v in fields.items()}
+
+
+def verdict(name: str, question: str, env: dict) -> dict:
+    """The checker's verdict on ``env``'s answer: {"passed", "message"}."""
+    queries, refs = prepared(name)
+    buffer = io.BytesIO()
+    np.savez(buffer, **answers.collect(env, [question], queries))
+    buffer.seek(0)
+    return checks.judge([question], checks.load(buffer), refs)[question]
+
+
 def full_marks(name, question, env) -> bool:
-    return all(err is None for _, err in run(name, question, env))
+    return verdict(name, question, env)["passed"]
 
 
 def assert_loses_exactly(name, question, env):
@@ -127,20 +152,23 @@ def assert_loses_exactly(name, question, env):
 
 
 def assert_full_marks(name, question, env):
-    failed = [f"{'hidden' if h else 'public'}: {type(e).__name__}: {e}"
-              for h, e in run(name, question, env) if e is not None]
-    assert not failed, f"{name} {question} with the right answer: {failed}"
+    result = verdict(name, question, env)
+    assert result["passed"], f"{name} {question} with the right answer: {result['message']}"
+    failed = [f"{type(e).__name__}: {e}" for e in public_tests(name, question, env) if e]
+    assert not failed, f"{name} {question}: the public tests fail the right answer: {failed}"
 
 
 # ------------------------------------------------------------------ structure of the markup
 @pytest.mark.parametrize("name", NAMES)
-def test_each_notebook_has_two_graded_questions_with_public_and_hidden_tests(name):
+def test_each_graded_question_has_public_tests_and_a_check_outside_the_notebook(name):
+    """The notebook holds the public tests only; the graded check of each question lives
+    in the checker (never in the student's notebook or sandbox), with its answer format."""
     qs = questions(notebook(name))
     assert len(qs) >= 2, f"{name}: {len(qs)} graded questions"
     for q in qs:
         assert q["config"].get("all_or_nothing") is True, q["name"]
-        hidden = [is_hidden(t) for t in q["tests"]]
-        assert any(hidden) and not all(hidden), f"{q['name']}: public and hidden tests"
+        assert q["tests"] and not any(is_hidden(t) for t in q["tests"]), q["name"]
+        assert q["name"] in checks.CHECKS and q["name"] in answers.QUESTIONS, q["name"]
         for source in q["tests"]:  # otter's rule for exception-based test cells
             body = ast.parse(source).body
             assert isinstance(body[0], ast.FunctionDef) and len(body) == 2, q["name"]
@@ -271,12 +299,10 @@ def test_cnn_wrong_answer_loses_exactly_its_question(cnn, mistake):
 
 
 def test_cnn_max_pooling_passes_the_lecture_temperatures_and_fails_near_tc(cnn):
-    """Why the test looks near T_c: at the lecture's temperatures global max pooling
+    """Why the check looks near T_c: at the lecture's temperatures global max pooling
     reaches the 0.95 bound; near T_c it classifies L = 32 worse than L = 16."""
-    results = run("01_cnn", "cnn_any_size", cnn_env(cnn, anyL=max_pooling_trained(cnn)))
-    names = [f.__name__ for _, f in question_test_functions("01_cnn", "cnn_any_size")]
-    failed = {name for name, (_, err) in zip(names, results) if err is not None}
-    assert failed == {"test_any_size_transfers_near_tc"}, failed
+    result = verdict("01_cnn", "cnn_any_size", cnn_env(cnn, anyL=max_pooling_trained(cnn)))
+    assert result["message"].startswith("near T_c your network classifies L = 32"), result
 
 
 # ----------------------------------------------------------------------- 02 autoencoder
@@ -607,10 +633,10 @@ def test_blank_answer_scores_zero_and_public_tests_say_why_in_words(name, questi
     env = {"device": torch.device("cpu"), "X_flat_t": torch.ones(4, 256),
            "d_test": np.ones((4, 3), np.float32), "SymmetricNN": SymmetricNN,
            "m_all": np.zeros(4), "T_all": np.ones(4), "alpha_lsq_se": 1e-3}
-    results = run(name, question, _Blank(env, blank))
-    assert any(err is not None for _, err in results), "a blank answer must not score"
-    public = [err for hidden, err in results if not hidden]
-    first = public[0]
+    result = verdict(name, question, _Blank(env, blank))
+    assert not result["passed"], "a blank answer must not score"
+    assert len(result["message"].split()) >= 6 and "`" in result["message"], result
+    first = public_tests(name, question, _Blank(env, blank))[0]
     assert isinstance(first, AssertionError), (
         f"{name} {question}: the first public test fails with {type(first).__name__}: "
         f"{first} instead of a message in words")

@@ -1,5 +1,5 @@
-"""``make grade``'s safety layer, as a specification: the sandbox (``scripts/sandbox.py``)
-and the grader's reading of what comes out of it (``scripts/grade.py``).
+"""``make grade``'s safety layer, as a specification: the sandbox (``grading/sandbox.py``)
+and the grader's reading of what comes out of the checker's sandbox (``grading/batch.py``).
 
 Cheap: small shell and Python commands, no notebook (whole hostile submissions are graded
 in tests/assignments). The sandbox tests need bubblewrap: without it they skip and say
@@ -21,68 +21,63 @@ from pathlib import Path
 
 import pytest
 
-from scripts import sandbox
-from scripts.grade import NotGradable, cap_note, flags, parse_size, validated
+from grading import sandbox
+from grading.batch import NotGradable, cap_note, flags, parse_size, validated
 
 QUESTIONS = {"ae_latent": 1.0, "ae_denoise": 1.0}
 SMALL = sandbox.Limits(memory=256 * sandbox.MiB, processes=64, wall=30,
                        disk=16 * sandbox.MiB)
 
 
-# ------------------------------------------------------------------ reading the result
-def otter_result(**scores) -> bytes:
-    return json.dumps({"tests": [{"name": q, "score": s, "max_score": 1, "output": "out"}
-                                 for q, s in scores.items()]}).encode()
+# ---------------------------------------------------------------- reading the verdict
+def verdict(**passed) -> bytes:
+    return json.dumps({"questions": {q: {"passed": p, "message": "" if p else "why"}
+                                     for q, p in passed.items()}}).encode()
 
 
-def test_a_result_like_otters_is_read_as_rows():
-    result = json.loads(otter_result(ae_latent=1, ae_denoise=0.0))
-    result["tests"].append({"name": "Public Tests", "output": "summary"})  # no score
-    rows = validated(json.dumps(result).encode(), False, QUESTIONS)
-    assert [(r["question"], r["score"], r["max"]) for r in rows] == [
-        ("ae_denoise", 0.0, 1.0), ("ae_latent", 1, 1.0)]
+def test_a_verdict_is_read_as_rows_scoring_each_questions_points():
+    rows = validated(verdict(ae_latent=True, ae_denoise=False), False, QUESTIONS)
+    assert [(r["question"], r["score"], r["max"], r["output"]) for r in rows] == [
+        ("ae_denoise", 0, 1.0, "why"), ("ae_latent", 1.0, 1.0, "")]
 
 
 @pytest.mark.parametrize("result, words", [
     (b"\x80\x81", "not JSON"),
-    (b"(dp0\nS'tests'\n", "not JSON"),  # a pickle is never unpickled
-    (b'{"tests": 3}', "no list of tests"),
-    (b'[1, 2]', "no list of tests"),
-    (otter_result(ae_latent=1, ae_denoise=1, extra=1), "unknown question 'extra'"),
-    (otter_result(ae_latent=1), "no score for ae_denoise"),
-    (otter_result(ae_latent=2, ae_denoise=1), "score 2 of ae_latent is not a number in [0, 1]"),
-    (otter_result(ae_latent=-1, ae_denoise=1), "score -1"),
-    (otter_result(ae_latent=True, ae_denoise=1), "score True"),
-    (otter_result(ae_latent="1", ae_denoise=1), "score 1 of"),
-    (b'{"tests": [{"name": "ae_latent", "score": NaN}, {"name": "ae_denoise", "score": 1}]}',
-     "score nan"),
-    (json.dumps({"tests": [{"name": "ae_latent", "score": 1}] * 2}).encode(), "twice"),
+    (b"(dp0\nS'questions'\n", "not JSON"),  # a pickle is never unpickled
+    (b'{"questions": 3}', "does not name exactly the assignment's questions"),
+    (b'[1, 2]', "does not name exactly"),
+    (verdict(ae_latent=True, ae_denoise=True, extra=True), "does not name exactly"),
+    (verdict(ae_latent=True), "does not name exactly"),
+    (b'{"questions": {"ae_latent": {"passed": 1, "message": ""}, '
+     b'"ae_denoise": {"passed": true, "message": ""}}}', "no verdict for ae_latent"),
+    (b'{"questions": {"ae_latent": {"passed": true}, '
+     b'"ae_denoise": {"passed": true, "message": ""}}}', "no verdict for ae_latent"),
 ])
-def test_anything_else_from_inside_is_a_submission_row_saying_what(result, words):
-    with pytest.raises(NotGradable, match="the sandbox returned an invalid result") as err:
+def test_anything_else_from_the_checker_is_a_submission_row_saying_what(result, words):
+    with pytest.raises(NotGradable, match="the checker returned an invalid verdict") as err:
         validated(result, False, QUESTIONS)
     assert words in str(err.value)
 
 
-def test_a_result_cut_at_the_cap_is_rejected():
-    with pytest.raises(NotGradable, match="larger than 8 MiB"):
-        validated(otter_result(ae_latent=1, ae_denoise=1), True, QUESTIONS)
+def test_a_verdict_cut_at_the_cap_is_rejected():
+    with pytest.raises(NotGradable, match="larger than its cap"):
+        validated(verdict(ae_latent=True, ae_denoise=True), True, QUESTIONS)
 
 
-def test_test_output_is_kept_to_a_bounded_size():
-    result = json.dumps({"tests": [{"name": q, "score": 0, "output": "x" * 10**6}
-                                   for q in QUESTIONS]}).encode()
+def test_failure_messages_are_kept_to_a_bounded_size():
+    result = json.dumps({"questions": {q: {"passed": False, "message": "x" * 10**6}
+                                       for q in QUESTIONS}}).encode()
     rows = validated(result, False, QUESTIONS)
     assert all(len(r["output"]) == 4_000 and r["output"].endswith("cut at 4000 characters]")
                for r in rows)
 
 
-def test_test_output_reaches_a_person_without_control_characters():
-    """The failure messages come from inside the sandbox and go to the student: no
-    terminal escapes (a cleared screen, a rewritten line), no NUL or bell."""
+def test_failure_messages_reach_a_person_without_control_characters():
+    """A message may quote the student's own error, which goes to the student: no terminal
+    escapes (a cleared screen, a rewritten line), no NUL or bell."""
     evil = "ok\x1b[2J\x1b[1;31mred\x1b[0m\r\x07\x00\x9bdone\n\tindented"
-    result = json.dumps({"tests": [{"name": q, "score": 0, "output": evil}
-                                   for q in QUESTIONS]}).encode()
+    result = json.dumps({"questions": {q: {"passed": False, "message": evil}
+                                       for q in QUESTIONS}}).encode()
     assert {r["output"] for r in validated(result, False, QUESTIONS)} == {
         "okreddone\n\tindented"}
 
@@ -435,7 +430,7 @@ def test_a_grader_under_a_cpu_quota_still_caps_by_cgroup(bwrap):
             import os, sys
             Path({str(parent / "cgroup.procs")!r}).write_text(str(os.getpid()))
             sys.path.insert(0, {str(CHECKOUT)!r})
-            from scripts import sandbox
+            from grading import sandbox
             limits = sandbox.Limits(memory=256 * sandbox.MiB, processes=64, wall=120)
             command = sys.executable + " -c 'x = [bytearray(16 << 20) for _ in range(1000)]'"
             outcome = sandbox.run(command, limits=limits)

@@ -1,18 +1,22 @@
 """The built assignments and the grading of whole submissions (``make assignments-check``).
 
-Runs after ``make assignments``, whose ``otter assign`` has already graded each
-notebook's solution version to full marks (it refuses to finish otherwise). Here:
+Runs after ``make assignments``, whose ``otter assign`` has already run each notebook's
+public tests on its solution version (it refuses to finish otherwise). Here:
 
-- what students get holds no solution, no output and no hidden test, and has a check
-  cell per question; the autograder holds every test;
+- what students get holds no solution, no output and no graded check, and has a check
+  cell per question (public tests);
 - ``make grade`` on a folder of submissions of the quickest notebook (02): the solution
   scores full marks, the untouched student notebook zero (its cells fail, the grading goes
   on), a planted mistake (a "denoiser" trained without noise) loses exactly its question,
   and files that are not notebooks, or that run past the time limit, get one clear line
-  each and do not stop the others.
+  each and do not stop the others;
+- hostile submissions (each the set-up cell and one cell of attack) stay in their
+  sandbox, and forged blank ones earn nothing: the score comes from the checker's own
+  sandbox, which judges the answers as data.
 
 Grading executes each submitted notebook, so only notebook 02 is graded whole; the tests
-of every question are checked directly in tests/test_assignment_questions.py.
+of every question are checked directly in tests/test_assignment_questions.py, and every
+notebook's worked solution is graded whole by benchmarks/grading_throughput.py.
 """
 
 from __future__ import annotations
@@ -79,14 +83,15 @@ def test_student_notebook_has_checks_and_no_answers(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_autograder_holds_every_test(name):
+def test_the_built_assignment_holds_no_graded_check(name):
+    """otter's autograder zip (built, no longer used for scores) holds the public tests
+    only: the graded checks live in grading/checker and enter no student's sandbox."""
     with zipfile.ZipFile(autograder_zip(name)) as archive:
-        files = set(archive.namelist())
         for q in question_names(name):
             text = archive.read(f"tests/{q}.py").decode()
-            assert "hidden=True" in text and "hidden=False" in text, q
-            assert "all_or_nothing = True" in text, q
-    assert "otter_config.json" in files
+            assert "hidden=True" not in text and "hidden=False" in text, q
+        text = "\n".join(archive.read(n).decode(errors="replace") for n in archive.namelist())
+    assert not [m for m in HIDDEN_MARKERS if m in text]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -127,7 +132,7 @@ def planted_mistake(nb):
 
 
 def grade(folder: Path, out: Path, *extra) -> dict:
-    command = [sys.executable, str(ROOT / "scripts" / "grade.py"), str(folder),
+    command = [sys.executable, str(ROOT / "grading" / "batch.py"), str(folder),
                "--out", str(out), *extra]
     if os.environ.get("DL4PHYS_GRADE_UNSAFE"):  # to see these tests fail without a sandbox
         command.append("--unsafe")
@@ -229,8 +234,7 @@ for path in {[str(p) for p in ctx["secrets"]]!r}:
             {report("'LEAK ' + path")}
     except OSError as err:
         {report("'BLOCKED ' + path + ': ' + err.strerror")}
-own = os.path.join(os.environ["WORK"], "autograder.zip")
-{report("'OWN AUTOGRADER READABLE ' + str(os.access(own, os.R_OK))")}
+{report("'WORK HOLDS ' + repr(sorted(os.listdir(os.environ['WORK'])))")}
 """,
     "reader": lambda ctx: f"""
 import os
@@ -245,11 +249,104 @@ for path in {[str(p) for p in ctx["readable"]]!r}:
     except OSError as err:
         {report("'REFUSED ' + path + ': ' + err.strerror")}
 """,
+    # Forgeries: blank answers, and code that tries to make the grading say "passed".
     "forger": lambda ctx: """
 import otter.test_files.exception_test as tests
 tests.test_case.call_func = lambda self, env: None  # every test case passes
 """,
+    "patcher": lambda ctx: """
+import numpy as np, torch
+class Untrained(torch.nn.Module):  # answers of the right shape, never trained
+    def __init__(self, dim=2):
+        super().__init__()
+        self.enc, self.dec = torch.nn.Linear(256, dim), torch.nn.Linear(dim, 256)
+    def forward(self, x):
+        z = self.enc(x)
+        return self.dec(z), z
+latent_models, dae = {d: Untrained(d) for d in (1, 2, 8)}, Untrained()
+X_flat_t = torch.ones(5, 256)  # the lecture's data, which this notebook never made
+np.allclose = np.isclose = lambda *a, **k: True  # every comparison succeeds
+calls = [1e-3]
+def item(self):  # every error a test reads is tiny, a little smaller each time
+    calls.append(calls[-1] * 0.95)
+    return calls[-1]
+torch.Tensor.item = item
+""",
+    "exiter": lambda ctx: """
+import json, os, signal
+fake = {"tests": [{"name": q, "score": 1, "max_score": 1, "output": ""}
+                  for q in ("ae_latent", "ae_denoise")],
+        "questions": {q: {"passed": True, "message": ""} for q in ("ae_latent", "ae_denoise")}}
+print(json.dumps(fake))  # a fake result on the console and where results are read
+for path in [f"{os.environ['WORK']}/out/results.json", "answers.npz", "results.json"]:
+    try:
+        with open(path, "w") as f:
+            json.dump(fake, f)
+    except OSError:
+        pass
+os.kill(os.getppid(), signal.SIGKILL)  # what runs this kernel stops here, ...
+os._exit(0)  # ... and so does the kernel, before anything else runs
+""",
+    "faker": lambda ctx: """
+import json, os, pickle, sys, numpy as np
+fake = {"tests": [{"name": q, "score": 1, "max_score": 1, "output": ""}
+                  for q in ("ae_latent", "ae_denoise")],
+        "questions": {q: {"passed": True, "message": ""} for q in ("ae_latent", "ae_denoise")}}
+work = os.environ["WORK"]
+for path in [f"{work}/out/results.json", f"{work}/results.json", f"{work}/verdict.json"]:
+    try:
+        with open(path, "w") as f:
+            json.dump(fake, f)
+        os.chmod(path, 0o444)  # the grader cannot overwrite it
+    except OSError:
+        pass
+with open("results.pkl", "wb") as f:
+    pickle.dump(fake, f)
+with open("answers.npz", "wb") as f:  # fake answers, kept: their writer is disabled
+    np.savez(f, **{"ae_latent.passed": np.array(True), "ae_denoise.passed": np.array(True),
+                   "ae_denoise.is_module": np.array(True), "ae_latent.type": np.array("dict")})
+os.chmod("answers.npz", 0o444)
+class Writer:
+    def write(self, *args, **kwargs):
+        pass
+sys.modules["answers"] = Writer()
+""",
+    "seeker": lambda ctx: f"""
+import os
+markers = [m[::-1] for m in {ctx["markers"]!r}]  # reversed here: this cell holds none
+skip = ("/proc", "/sys", "/dev", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
+python = {ctx["python"]!r}
+readable, found = [], []
+for top, dirs, files in os.walk("/"):
+    dirs[:] = [d for d in dirs if not os.path.join(top, d).startswith(skip)
+               and not any(os.path.join(top, d) == p for p in python)]
+    for name in files:
+        path = os.path.join(top, name)
+        try:
+            with open(path, "rb") as f:
+                text = f.read(50 << 20)
+        except OSError:
+            continue
+        readable.append(path)
+        found += [f"{{path}}: {{m}}" for m in markers if m.encode() in text]
+{report("'SEEKER READS ' + repr(sorted(readable))")}
+{report("'SEEKER FOUND ' + repr(found)")}
+{report("'SEEKER WORK ' + repr(sorted(os.listdir(os.environ['WORK'])))")}
+""",
 }
+
+
+# Lines that only the graded checks, their reference data or the former hidden tests hold.
+HIDDEN_MARKERS = ["def judge(questions", "mse <= 1.1 * perfect", "fresh_32_labels",
+                  "near_tc_16_labels", "references.npz", "test_latent_losses",
+                  "test_denoiser_restores_ordered_configurations"]
+FORGERIES = ["forger", "patcher", "exiter", "faker"]
+
+
+def sandbox_python() -> list[Path]:
+    from grading import sandbox
+
+    return sandbox._python_paths()
 
 
 def spoiler_notebook(solution, ctx: dict):
@@ -332,7 +429,10 @@ def graded(tmp_path_factory, listener):
                        autograder_zip("01_cnn"), OUT / GRADED / "autograder"],
            # what the allowlist must not show, and what the uid must not own
            "readable": [Path("/etc/shadow"), planted, ROOT / "notebooks" / f"{GRADED}.ipynb",
-                        ROOT / ".git" / "HEAD", ROOT / "_build"]}
+                        ROOT / ".git" / "HEAD", ROOT / "_build"],
+           # what a search for the hidden checks looks for, reversed (see the seeker)
+           "markers": [m[::-1] for m in HIDDEN_MARKERS],
+           "python": [str(p) for p in sandbox_python()]}
     for name in ATTACKS:
         nbformat.write(attack_notebook(name, ctx), folder / f"x-{name}.ipynb")
     nbformat.write(spoiler_notebook(solution, ctx), folder / "x-spoiler.ipynb")
@@ -386,7 +486,7 @@ def test_feedback_file_per_student(graded):
     for who in ["ada", "bo", "cy", "di", "ed"]:
         assert (out / "feedback" / f"{who}.txt").is_file(), who
     bo = (out / "feedback" / "bo.txt").read_text()
-    assert "total: 0 / 2" in bo and "what failed" in bo and "AssertionError" in bo
+    assert "total: 0 / 2" in bo and "what failed" in bo and "has no answer yet" in bo
     cy = (out / "feedback" / "cy.txt").read_text()
     assert "ae_denoise: what failed" in cy and "ae_latent: what failed" not in cy
 
@@ -445,9 +545,10 @@ def test_a_disk_filler_fills_only_its_own_bounded_scratch(graded):
     # each of two folders); the bound leaves room for what the stand-in Colab beside this
     # batch writes meanwhile (0.3-1.4 GiB measured: its environment, kernels, zips)
     assert graded["free_before"] - shutil.disk_usage(ROOT).free < 3 * 2**30
-    # its own grading could not write its results either: one clear row, for it alone
+    # its own answers could not be written either: one clear row, for it alone
     (row,) = graded["grades"]["x-filler"].values()
-    assert row["question"] == "(submission)" and "otter run failed" in row["note"], row
+    assert row["question"] == "(submission)" and row["note"].startswith(
+        "no answers came back from the notebook"), row
 
 
 def test_nothing_a_submission_starts_outlives_it(graded):
@@ -485,16 +586,45 @@ def test_other_students_grades_and_autograders_are_out_of_sight(graded):
         else:
             assert f"BLOCKED {path}: No such file or directory" in text, (path, text[-2000:])
     assert "LEAK" not in text
-    # contained: its own autograder (hidden tests included) is readable inside, as otter
-    # needs it; what it learns can only reach its own result
-    assert "OWN AUTOGRADER READABLE True" in text
+    # its work folder: the submission, the queries (inputs only) and the student side of
+    # grading; no autograder, no checks, no reference data
+    line = next(x for x in text.splitlines() if x.startswith("WORK HOLDS "))
+    given = {f"{GRADED}.ipynb", "queries.npz", "answers.py", "run_notebook.py"}
+    held = set(eval(line.removeprefix("WORK HOLDS ")))
+    assert given <= held and not {"autograder.zip", "checks.py", "references.npz"} & held, held
+
+
+def test_forged_blank_submissions_earn_nothing(graded):
+    """Blank answers plus code that makes otter's test cases pass, patches the numpy and
+    torch functions that tests call, prints a fake result and exits the kernel, or writes
+    fake results and answers files: the score comes from the checker, which none of them
+    reaches. (Against the former grader, which scored in the student's kernel, the first
+    earned full marks; benchmarks/README.md has all four.)"""
+    for name in FORGERIES:
+        rows = graded["grades"][f"x-{name}"].values()
+        assert all(float(r["score"]) == 0 for r in rows), (name, rows)
+    (row,) = graded["grades"]["x-exiter"].values()
+    assert row["note"].startswith("no answers came back from the notebook"), row
+    faker = graded["grades"]["x-faker"]
+    assert set(faker) == set(question_names(GRADED)), faker  # its fake file was judged
+
+
+def test_a_search_of_the_sandbox_finds_no_hidden_check(graded):
+    """The seeker reads every file it can outside the system folders and the course's
+    Python, and finds none of the lines that only the checks, their reference data or the
+    former hidden tests hold. What it could read is listed in its log."""
+    text = log(graded, "x-seeker")
+    found = next(x for x in text.splitlines() if x.startswith("SEEKER FOUND "))
+    assert found == "SEEKER FOUND []", found
+    reads = eval(next(x for x in text.splitlines()
+                      if x.startswith("SEEKER READS ")).removeprefix("SEEKER READS "))
+    assert f"/tmp/work/{GRADED}.ipynb" in reads and "/tmp/work/queries.npz" in reads, reads
+    assert not [r for r in reads if "grading/checker" in r or r.endswith("references.npz")]
 
 
 def test_code_that_patches_otter_is_flagged_for_a_person(graded):
     rows = graded["grades"]["x-forger"]
     assert all(r["flags"].startswith("uses otter (cell 1:") for r in rows.values()), rows
-    # Scores are computed in the student's kernel: this patch does forge them (README).
-    assert [float(r["score"]) for r in rows.values()] == [1.0, 1.0], rows
 
 
 def test_submission_past_the_time_limit_is_stopped_and_reported(graded, tmp_path):
@@ -519,7 +649,7 @@ def test_submission_past_the_time_limit_is_stopped_and_reported(graded, tmp_path
 
 
 def test_the_sandbox_root_holds_only_the_allowlist(graded):
-    from scripts import sandbox
+    from grading import sandbox
 
     line = next(x for x in log(graded, "x-reader").splitlines() if x.startswith("ROOT LISTS "))
     tops = set(eval(line.removeprefix("ROOT LISTS ")))

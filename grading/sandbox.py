@@ -1,6 +1,6 @@
 """Run one untrusted command confined: bubblewrap namespaces plus caps on its resources.
 
-This is the confinement layer of ``make grade`` (``scripts/grade.py``), kept small and
+This is the confinement layer of ``make grade`` (``grading/batch.py``), kept small and
 separate, in the spirit of IOI's ``isolate`` and PrairieLearn's grader. What the command
 run by :func:`run` gets, and what it does not:
 
@@ -41,9 +41,9 @@ limits per process (``ulimit -d``: data segment of each process, not of the tree
 the grader can say so.
 
 Not prevented: anything the command does to itself. Code that runs inside can read what
-the sandbox gives it (its own autograder, with the hidden tests that otter runs in the
-same kernel) and can forge what it reports (the scores that otter computes inside); it
-can only do so for its own result, which the caller must read as data.
+the sandbox gives it and forge what it reports; the caller must read what comes back as
+data (``make grade`` gives a student's sandbox no hidden check and judges its answers in
+another sandbox).
 """
 
 from __future__ import annotations

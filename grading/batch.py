@@ -1,32 +1,44 @@
-"""Grade a folder of submitted notebooks with otter-grader (``make grade SUBMISSIONS=dir``).
+"""Grade a folder of submitted notebooks (``make grade SUBMISSIONS=dir``).
 
 Every file in the folder is one student's submission (the student is the file name
 without its extension): a student notebook ``.ipynb`` or the ``.zip`` that its export
-cell writes. Each is executed and graded by ``otter run`` against the autograder that
-``make assignments`` built. The assignment is read from the notebook's metadata
+cell writes. The assignment is read from the notebook's metadata
 (``otter.assignment_name``) unless ``--assignment`` names it.
 
-**Untrusted code.** Each ``otter run`` (and so the student's kernel) runs in its own
-sandbox (``scripts/sandbox.py``: bubblewrap, no network, read-only filesystem but its own
-scratch, caps on memory, processes, CPU and wall time), several at once (``--jobs``).
-Nothing from inside is trusted: the grader unpickles nothing; it reads one JSON result,
-and accepts it only if it names exactly the assignment's questions with numeric scores
-between 0 and each question's points (taken from the autograder, not from the result).
-Without bubblewrap the script stops and says what to do; ``--unsafe`` grades without a
-sandbox and says so in every row.
+**Two sandboxes per submission, and only data between them** (``grading/sandbox.py``:
+bubblewrap, no network, read-only filesystem but its own scratch, caps on memory,
+processes, CPU and wall time):
+
+1. **The student's sandbox** runs the notebook in a Jupyter kernel
+   (``grading/inside/run_notebook.py``), then, in the same kernel, turns each graded
+   question's answer into arrays (``grading/inside/answers.py``): numbers as they are, a
+   network's or a function's outputs on the checker's queries (``queries.npz``: inputs
+   only). It holds nothing of the hidden checks or their reference data. What comes back
+   is one ``.npz`` of plain arrays.
+2. **The checker's sandbox** (``grading/checker/checks.py``) reads those arrays with
+   ``allow_pickle=False`` next to the reference data and says, per question, passed or
+   failed and why. It never imports, unpickles or runs anything of the submission.
+
+The queries and references are made once per assignment and run by the grader itself
+(``grading/checker/queries.py``, the course's own code). The grader reads one JSON verdict
+and accepts it only if it names exactly the assignment's questions; each question scores
+its ``points`` (from the lecturer's notebook) when passed, else 0. Without bubblewrap the
+script stops and says what to do; ``--unsafe`` grades without sandboxes and says so in
+every row.
 
 Writes, in ``--out`` (default ``_build/grades``):
 
 - ``grades.csv``: one row per student and question (``student, assignment, question,
   score, max, note, flags``). A submission that is not a notebook, cannot be graded, hits
-  a cap ("exceeded the memory limit of 4 GiB") or returns no valid result gets one row
-  with question ``(submission)``, score 0, the assignment's maximum when known and the
-  reason in ``note``; the other submissions are graded as usual. ``flags`` lists what in
-  the student's own code (cells that are not in the handed-out notebook) touches otter,
-  the grader object, result files or the interpreter's machinery, for a person to look at.
-- ``feedback/STUDENT.txt``: the student's scores and the output of every failed test;
+  a cap ("exceeded the memory limit of 4 GiB") or returns no answers gets one row with
+  question ``(submission)``, score 0, the assignment's maximum when known and the reason
+  in ``note``; the other submissions are graded as usual. ``flags`` lists what in the
+  student's own code (cells that are not in the handed-out notebook) touches otter, the
+  grader object, result files or the interpreter's machinery, for a person to look at.
+- ``feedback/STUDENT.txt``: the student's scores and, for each failed question, the
+  checker's reason;
 - ``results/STUDENT.json``: the validated result (question, score, max, output);
-- ``logs/STUDENT.log``: the end of the sandbox's console output and its resource use.
+- ``logs/STUDENT.log``: the end of both sandboxes' console output and their resource use.
 """
 
 from __future__ import annotations
@@ -34,19 +46,26 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import re
+import shutil
 import sys
+import tempfile
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from scripts import sandbox  # noqa: E402
+from grading import sandbox  # noqa: E402
+from grading.checker import queries as checker_queries  # noqa: E402
 from scripts.assignments import OUT as ASSIGNMENTS  # noqa: E402
-from scripts.assignments import autograder_zip  # noqa: E402
+from scripts.assignments import questions as notebook_questions  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+INSIDE = HERE / "inside"  # the only grading code that enters a student's sandbox
+CHECKS = HERE / "checker" / "checks.py"
 
 FIELDS = ["student", "assignment", "question", "score", "max", "note", "flags"]
 SUBMISSION = "(submission)"
@@ -69,13 +88,18 @@ def from_inside(text: str, limit: int) -> str:
     marker = f" [... cut at {limit} characters]"
     return text[:limit - len(marker)] + marker
 
-# Inside the sandbox: grade, then hand the result over as JSON (otter's own pickles stay
-# inside). $WORK holds submission.* and autograder.zip, read-only.
-OTTER_COMMAND = (
-    'mkdir "$WORK/out" && otter run -a "$WORK/autograder.zip" -o "$WORK/out" '
-    '"$WORK/{submission}"; status=$?; '
-    'if [ -f "$WORK/out/results.json" ]; then cat "$WORK/out/results.json" >&"$RESULT_FD"; fi; '
-    'exit $status')
+# The student's sandbox: run the notebook, send its answers (an .npz) to the result channel.
+STUDENT_COMMAND = 'python run_notebook.py {assignment} {questions}'
+# The checker's sandbox: judge the answers, send the verdict (JSON) to the result channel.
+CHECKER_COMMAND = 'python checks.py {questions}'
+# What the student's side may send back (02's answers, the largest, are ~5 MiB), and the
+# checker's caps (it reads arrays and compares; ~0.3 s and 100 MiB measured).
+MAX_ANSWERS = 32 * sandbox.MiB
+CHECKER_LIMITS = sandbox.Limits(memory=1 * sandbox.GiB, processes=16, cpus=1, wall=300)
+# The student's exit codes (run_notebook.py), in the course's words.
+STOPPED = {3: "its kernel died or exited before the answers were collected",
+           4: "its answers could not be collected (see the note of each question in the "
+              "notebook: the last cell raised, or nothing was written)"}
 
 # What, in a student's own code, deserves a human look (it may be innocent).
 FLAGS = {
@@ -128,54 +152,43 @@ def assignment_of(nb: dict, given: str | None) -> str:
     return name
 
 
-def questions_of(autograder: Path) -> dict[str, float]:
-    """{question: points} from the autograder's test files."""
-    found = {}
-    with zipfile.ZipFile(autograder) as archive:
-        for name in archive.namelist():
-            if name.startswith("tests/") and name.endswith(".py"):
-                text = archive.read(name).decode()
-                points = re.search(r"^points = ([\d.]+)", text, re.MULTILINE)
-                found[Path(name).stem] = float(points.group(1)) if points else 0.0
-    return found
+def questions_of(assignment: str) -> dict[str, float]:
+    """{question: points} of an assignment, from the lecturer's notebook."""
+    import nbformat
+
+    path = ROOT / "notebooks" / f"{assignment}.ipynb"
+    if not path.is_file():
+        raise NotGradable(f"unknown assignment {assignment!r}: no notebooks/{assignment}.ipynb")
+    return {q["name"]: float(q["config"].get("points", 1))
+            for q in notebook_questions(nbformat.read(path, as_version=4))}
 
 
 def validated(result: bytes, truncated: bool, questions: dict[str, float]) -> list[dict]:
-    """The rows of a result from the sandbox; NotGradable unless it is exactly what otter
-    writes for this assignment: every question once, numeric scores in [0, points]."""
+    """The rows of the checker's verdict; NotGradable unless it is exactly what the
+    checker writes for this assignment: every question once, passed or not, a message."""
     def invalid(why: str) -> NotGradable:
-        return NotGradable(f"the sandbox returned an invalid result: {why}")
+        return NotGradable(f"the checker returned an invalid verdict: {why}")
 
     if truncated:
-        raise invalid("larger than 8 MiB")
+        raise invalid("larger than its cap")
     try:
         data = json.loads(result.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise invalid(f"not JSON ({err})") from None
-    tests = data.get("tests") if isinstance(data, dict) else None
-    if not isinstance(tests, list) or not all(isinstance(t, dict) for t in tests):
-        raise invalid("no list of tests")
-    rows = {}
-    for test in tests:
-        name, score = test.get("name"), test.get("score")
-        if "score" not in test and name not in questions:
-            continue  # otter's summary entries ("Public Tests") carry no score
-        if name not in questions:
-            raise invalid(f"unknown question {str(name)[:40]!r}")
-        if name in rows:
-            raise invalid(f"question {name} twice")
-        if (not isinstance(score, (int, float)) or isinstance(score, bool)
-                or not math.isfinite(score) or not 0 <= score <= questions[name]):
-            raise invalid(f"score {str(score)[:20]} of {name} is not a number in "
-                          f"[0, {questions[name]:g}]")
-        output = test.get("output")
-        rows[name] = {"question": name, "score": score, "max": questions[name], "note": "",
-                      "output": from_inside(output, MAX_TEST_OUTPUT)
-                      if isinstance(output, str) else ""}
-    missing = sorted(set(questions) - set(rows))
-    if missing:
-        raise invalid(f"no score for {', '.join(missing)}")
-    return [rows[q] for q in sorted(rows)]
+    verdicts = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(verdicts, dict) or set(verdicts) != set(questions):
+        raise invalid("it does not name exactly the assignment's questions")
+    rows = []
+    for name in sorted(questions):
+        verdict = verdicts[name]
+        passed = verdict.get("passed") if isinstance(verdict, dict) else None
+        message = verdict.get("message") if isinstance(verdict, dict) else None
+        if not isinstance(passed, bool) or not isinstance(message, str):
+            raise invalid(f"no verdict for {name}")
+        rows.append({"question": name, "score": questions[name] if passed else 0,
+                     "max": questions[name], "note": "",
+                     "output": from_inside(message, MAX_TEST_OUTPUT)})
+    return rows
 
 
 def flags(nb: dict, handed_out: dict | None) -> str:
@@ -221,13 +234,28 @@ def cap_note(caps: tuple[str, ...], limits: sandbox.Limits) -> str:
 
 
 class Grader:
-    """Grades one submission at a time, in its own sandbox; safe to call from threads."""
+    """Grades one submission at a time, in its own two sandboxes; safe to call from threads."""
 
-    def __init__(self, args, limits: sandbox.Limits, out: Path):
-        self.args, self.limits, self.out = args, limits, out
-        # What the sandbox shows besides its system allowlist and the Python running this:
-        # the installed course package (``utils``), nothing else of the checkout.
+    def __init__(self, args, limits: sandbox.Limits, out: Path, scratch: Path):
+        self.args, self.limits, self.out, self.scratch = args, limits, out, scratch
+        # What the student's sandbox shows besides its system allowlist and the Python
+        # running this: the installed course package (``utils``), nothing else of the
+        # checkout (not ``grading/``: the checks and references are not there).
         self.keep = [course_package()]
+        self._prepared: dict[str, tuple[Path, Path]] = {}
+        self._lock = threading.Lock()
+
+    def prepared(self, assignment: str) -> tuple[Path, Path]:
+        """(queries.npz, references.npz) of an assignment, made once per run."""
+        with self._lock:
+            if assignment not in self._prepared:
+                queries, refs = checker_queries.prepare(assignment)
+                folder = self.scratch / assignment
+                folder.mkdir()
+                self._prepared[assignment] = (
+                    checker_queries.save(queries, folder / "queries.npz"),
+                    checker_queries.save(refs, folder / "references.npz"))
+            return self._prepared[assignment]
 
     def grade(self, path: Path) -> tuple[str, list[dict], str]:
         """(assignment, rows, log) for one submission file."""
@@ -238,28 +266,10 @@ class Grader:
             nb = read_notebook(path)
             assignment = assignment_of(nb, self.args.assignment)
             found = flags(nb, handed_out_notebook(assignment))
-            try:
-                autograder = autograder_zip(assignment)
-            except FileNotFoundError as err:
-                raise NotGradable(str(err)) from None
-            questions = questions_of(autograder)
+            questions = questions_of(assignment)
             maximum = sum(questions.values())
-            submission = f"submission{path.suffix}"
-            outcome = sandbox.run(
-                OTTER_COMMAND.format(submission=submission), limits=self.limits,
-                keep=self.keep, confined=not self.args.unsafe,
-                expose={submission: path.resolve(), "autograder.zip": autograder})
-            log = (f"# {path.name}: exit {outcome.returncode}, {outcome.seconds:.1f} s, "
-                   f"peak memory {size_text(outcome.peak_memory or 0)}, peak processes "
-                   f"{outcome.peak_processes}, output {outcome.output_bytes} bytes, caps by "
-                   f"{outcome.mechanism}\n{outcome.output}")
-            if outcome.exceeded:
-                raise NotGradable(cap_note(outcome.exceeded, self.limits))
-            if not outcome.result:
-                last = [line for line in outcome.output.splitlines() if line.strip()][-1:]
-                raise NotGradable(f"otter run failed (exit {outcome.returncode}): "
-                                  f"{from_inside((last or ['no output'])[0], MAX_NOTE)}")
-            rows = validated(outcome.result, outcome.result_truncated, questions)
+            queries, references = self.prepared(assignment)
+            rows, log = self._run(path, nb, assignment, questions, queries, references)
         except NotGradable as reason:
             rows = [{"question": SUBMISSION, "score": 0, "max": maximum, "note": str(reason),
                      "output": ""}]
@@ -268,6 +278,47 @@ class Grader:
             if self.args.unsafe:
                 row["note"] = f"{UNSAFE_NOTE}; {row['note']}" if row["note"] else UNSAFE_NOTE
         return assignment, rows, log
+
+    def _run(self, path, nb, assignment, questions, queries, references):
+        names = " ".join(sorted(questions))
+        with tempfile.TemporaryDirectory(dir=self.scratch) as folder:
+            notebook = Path(folder) / f"{assignment}.ipynb"
+            notebook.write_text(json.dumps(nb))
+            student = sandbox.run(
+                STUDENT_COMMAND.format(assignment=assignment, questions=names),
+                limits=self.limits, keep=self.keep, confined=not self.args.unsafe,
+                result_cap=MAX_ANSWERS,
+                expose={notebook.name: notebook, "queries.npz": queries,
+                        "answers.py": INSIDE / "answers.py",
+                        "run_notebook.py": INSIDE / "run_notebook.py"})
+            log = f"# {path.name}: student's sandbox: {describe(student)}\n{student.output}"
+            if student.exceeded:
+                raise NotGradable(cap_note(student.exceeded, self.limits))
+            if student.result_truncated:
+                raise NotGradable(f"the answers were larger than {size_text(MAX_ANSWERS)}")
+            if not student.result:
+                why = STOPPED.get(student.returncode, f"grading it failed (exit "
+                                                      f"{student.returncode})")
+                raise NotGradable(f"no answers came back from the notebook: {why}")
+            answers = Path(folder) / "answers.npz"
+            answers.write_bytes(student.result)
+            checker = sandbox.run(
+                CHECKER_COMMAND.format(questions=names), limits=CHECKER_LIMITS,
+                confined=not self.args.unsafe, result_cap=sandbox.MiB,
+                expose={"checks.py": CHECKS, "answers.npz": answers,
+                        "references.npz": references})
+        log += f"\n# checker's sandbox: {describe(checker)}\n{checker.output}"
+        if checker.exceeded or not checker.result:
+            raise NotGradable("the checker could not judge the answers ("
+                              + (cap_note(checker.exceeded, CHECKER_LIMITS)
+                                 or f"exit {checker.returncode}") + ")")
+        return validated(checker.result, checker.result_truncated, questions), log
+
+
+def describe(outcome: sandbox.Outcome) -> str:
+    return (f"exit {outcome.returncode}, {outcome.seconds:.1f} s, peak memory "
+            f"{size_text(outcome.peak_memory or 0)}, peak processes {outcome.peak_processes}, "
+            f"output {outcome.output_bytes} bytes, caps by {outcome.mechanism}")
 
 
 def course_package() -> Path:
@@ -363,10 +414,12 @@ def main(argv=None) -> int:
     print(f"grading {len(files)} submissions, {jobs} at a time, each "
           f"{'UNSANDBOXED' if args.unsafe else 'in a sandbox'} with at most "
           f"{size_text(limits.memory)}, {limits.processes} processes, {limits.cpus} CPU, "
-          f"{limits.wall:g} s (caps by {sandbox.mechanism()}); autograders in {ASSIGNMENTS}",
+          f"{limits.wall:g} s (caps by {sandbox.mechanism()}); checked in a sandbox of its own",
           flush=True)
 
-    grader, graded = Grader(args, limits, out), {}
+    scratch = Path(tempfile.mkdtemp(prefix="dl4phys-grading-"))
+    scratch.chmod(0o700)  # the references: readable by the grader only
+    grader, graded = Grader(args, limits, out, scratch), {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(grader.grade, path): path for path in files}
         for done, future in enumerate(as_completed(futures), 1):
@@ -378,6 +431,7 @@ def main(argv=None) -> int:
             print(f"  [{done}/{len(files)}] {path.stem:24s} {scored:g} / {possible:g}  {note}",
                   flush=True)
 
+    shutil.rmtree(scratch, ignore_errors=True)
     all_rows = []
     for path in files:  # the input's order, whatever order the jobs finished in
         assignment, rows, log = graded[path]

@@ -1,0 +1,326 @@
+"""Each graded question's answer as data: runs in the student's kernel, inside its sandbox.
+
+After the submitted notebook has run, :func:`write` is called in the same kernel with the
+notebook's variables. For each graded question it takes the student's objects (numbers,
+dicts, trained networks, functions) and turns them into arrays: numbers as they are, a
+network's or a function's outputs on the **queries** that the checker prepared (held-out
+configurations, evaluation points; ``queries.npz``, inputs only). Everything goes into one
+``.npz`` of plain numeric and string arrays, which the checker reads with
+``allow_pickle=False``: no code and no object crosses, and nothing here decides a score.
+
+This file holds no test, no threshold and no reference value: it is public course code,
+and the student's code, which runs in the same process, may change it; what it returns is
+judged as data. Keys are ``QUESTION.FIELD``. A question whose variable is missing or still
+``...`` gets ``QUESTION.missing`` (the variable's name); one whose code raised gets
+``QUESTION.error`` (the student's own exception, type and message, cut to 1,000
+characters).
+
+Standalone on purpose (numpy and torch only, nothing of the grader): it is the one module
+of grading that enters the student's sandbox.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+
+import numpy as np
+
+MAX_TEXT = 1_000  # characters of a student's error message or type name that cross
+MAX_KEYS = 32  # entries of a dict answer that cross
+
+
+class Missing(Exception):
+    """An answer variable that is undefined, ``...`` or ``None``."""
+
+
+def _get(ns: dict, name: str):
+    value = ns.get(name)
+    if value is None or value is ...:
+        raise Missing(name)
+    return value
+
+
+def _text(value) -> np.ndarray:
+    return np.array(str(value)[:MAX_TEXT])
+
+
+def _type(value) -> np.ndarray:
+    return _text(type(value).__name__)
+
+
+def _number(value) -> tuple[float, bool]:
+    """(value as float, whether it is a real number); NaN when it is not one."""
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    try:
+        return (float(value) if real else float("nan")), real
+    except (TypeError, ValueError, OverflowError):
+        return float("nan"), False
+
+
+def _numpy(tensor) -> np.ndarray:
+    import torch
+
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"expected a tensor, got {type(tensor).__name__}")
+    return tensor.detach().cpu().numpy()
+
+
+def _device(model):
+    import torch
+
+    params = list(model.parameters())
+    return params[0].device if params else torch.device("cpu")
+
+
+def _spins(queries: dict, key: str, device):
+    """Spin configurations stored as int8, as the float32 tensor that the networks take."""
+    import torch
+
+    return torch.tensor(queries[key].astype(np.float32), device=device)
+
+
+# ------------------------------------------------------------------------ one per question
+def cnn_params(ns: dict, queries: dict) -> dict:
+    layers = _get(ns, "layers")
+    out = {"layers_type": _type(layers)}
+    if isinstance(layers, dict):
+        items = list(layers.items())[:MAX_KEYS]
+        out["layers_names"] = np.array([str(k)[:200] for k, _ in items] or [""])[:len(items)]
+        pairs = [_number(v) for _, v in items]
+        out["layers_counts"] = np.array([v for v, _ in pairs], dtype=np.float64)
+        out["layers_whole"] = np.array(
+            [isinstance(v, numbers.Integral) and not isinstance(v, bool) for _, v in items],
+            dtype=bool)
+        out["layers_n"] = np.array(len(layers))
+    n_mlp = _get(ns, "n_mlp_first_layer")
+    out["n_mlp"], _ = _number(n_mlp)
+    out["n_mlp"] = np.array(out["n_mlp"])
+    out["n_mlp_type"] = _type(n_mlp)
+    return out
+
+
+def cnn_any_size(ns: dict, queries: dict) -> dict:
+    import torch
+
+    net = _get(ns, "anyL")
+    out = {"type": _type(net), "is_module": np.array(isinstance(net, torch.nn.Module))}
+    if not isinstance(net, torch.nn.Module):
+        return out
+    out["has_conv"] = np.array(any(isinstance(m, torch.nn.Conv2d) for m in net.modules()))
+    dev = _device(net)
+    for size in (16, 32):
+        try:
+            with torch.no_grad():
+                shape = tuple(net(torch.ones(3, 1, size, size, device=dev)).shape)
+            out[f"shape_{size}"] = np.array(shape, dtype=np.int64)
+        except Exception as err:  # noqa: BLE001 - the student's own error, reported
+            out[f"error_{size}"] = _text(f"{type(err).__name__}: {str(err).splitlines()[0]}")
+            return out
+    was_training = net.training
+    net.eval()
+    with torch.no_grad():
+        for key in ("fresh_32", "near_tc_16", "near_tc_32"):
+            out[f"pred_{key}"] = _numpy(net(_spins(queries, key, dev)).argmax(1)).astype(np.int64)
+    net.train(was_training)
+    return out
+
+
+def _reconstruct(model, x):
+    """``model(x)`` as (reconstruction, latent) arrays; TypeError unless it is such a pair."""
+    import torch
+
+    with torch.no_grad():
+        result = model(x)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise TypeError(f"returned {type(result).__name__}, not a pair (reconstruction, latent)")
+    return _numpy(result[0]).astype(np.float32), _numpy(result[1])
+
+
+def ae_latent(ns: dict, queries: dict) -> dict:
+    import torch
+
+    models = _get(ns, "latent_models")
+    out = {"type": _type(models)}
+    if not isinstance(models, dict):
+        return out
+    out["keys"] = np.array([repr(k)[:40] for k in list(models)[:MAX_KEYS]] or [""])[:len(models)]
+    for dim in (1, 2, 8):
+        model = models.get(dim)
+        if not isinstance(model, torch.nn.Module):
+            continue
+        model.eval()
+        x = _spins(queries, "configs", _device(model)).reshape(len(queries["configs"]), -1)
+        out[f"x_hat_{dim}"], z = _reconstruct(model, x)
+        out[f"z_shape_{dim}"] = np.array(z.shape, dtype=np.int64)
+    return out
+
+
+def ae_denoise(ns: dict, queries: dict) -> dict:
+    import torch
+
+    dae = _get(ns, "dae")
+    out = {"type": _type(dae), "is_module": np.array(isinstance(dae, torch.nn.Module))}
+    if isinstance(dae, torch.nn.Module):
+        dae.eval()
+        out["denoised"], _ = _reconstruct(dae, _spins(queries, "noisy", _device(dae)))
+    return out
+
+
+def _call_in_either_precision(function: Callable, points: np.ndarray, device, grad=False):
+    """``function`` of a float64 tensor, or of a float32 one when it refuses float64 (a
+    float32 network)."""
+    import torch
+
+    try:
+        x = torch.tensor(points, dtype=torch.float64, device=device, requires_grad=grad)
+        return x, function(x)
+    except RuntimeError:
+        x = torch.tensor(points, dtype=torch.float32, device=device, requires_grad=grad)
+        return x, function(x)
+
+
+def pinn_damped(ns: dict, queries: dict) -> dict:
+    import torch
+
+    solution = _get(ns, "solution_damped")
+    device = ns.get("device", "cpu")
+    out = {"type": _type(solution), "callable": np.array(callable(solution))}
+    if not callable(solution):
+        return out
+    t0, x0 = _call_in_either_precision(solution, np.zeros((1, 1)), device, grad=True)
+    out["x0_shape"] = np.array(tuple(x0.shape), dtype=np.int64)
+    (v0,) = torch.autograd.grad(x0.sum(), t0)
+    out["x0"], out["v0"] = _numpy(x0).ravel()[:1], _numpy(v0).ravel()[:1]
+    with torch.no_grad():
+        _, x = _call_in_either_precision(solution, queries["t"].reshape(-1, 1), device)
+    out["x"] = _numpy(x).astype(np.float64)
+    return out
+
+
+def pinn_heat_two(ns: dict, queries: dict) -> dict:
+    import torch
+
+    u_two = _get(ns, "u_two")
+    device = ns.get("device", "cpu")
+    out = {"type": _type(u_two), "callable": np.array(callable(u_two))}
+    if not callable(u_two):
+        return out
+    for key in ("initial", "left", "right", "grid"):
+        with torch.no_grad():
+            u = u_two(torch.tensor(queries[key], dtype=torch.float64, device=device))
+        if not isinstance(u, torch.Tensor):
+            out["returned"] = _type(u)
+            return out
+        out[f"u_{key}"] = _numpy(u).astype(np.float64)
+    return out
+
+
+def _numbers(ns: dict, names: list[str]) -> dict:
+    out = {}
+    for name in names:
+        value = _get(ns, name)
+        number, real = _number(value)
+        out[name], out[f"{name}_real"] = np.array(number), np.array(real)
+        out[f"{name}_type"] = _type(value)
+    return out
+
+
+def inv_design(ns: dict, queries: dict) -> dict:
+    return _numbers(ns, ["t_best", "se_best"])
+
+
+def inv_two(ns: dict, queries: dict) -> dict:
+    out = _numbers(ns, ["amp_lsq", "alpha_two", "amp_pinn_two", "alpha_pinn_two"])
+    se = _get(ns, "se_two")
+    try:
+        out["se_two"] = np.asarray(se, dtype=np.float64).reshape(-1)[:8]
+        out["se_two_shape"] = np.array(np.shape(se), dtype=np.int64)
+    except (TypeError, ValueError):
+        out["se_two_type"] = _type(se)
+    return out
+
+
+POOLS = {"mean": lambda h: h.mean(dim=1), "max": lambda h: h.max(dim=1).values}
+
+
+def sym_pooling(ns: dict, queries: dict) -> dict:
+    import torch
+
+    models = _get(ns, "pooled_models")
+    out = {"type": _type(models)}
+    if not isinstance(models, dict):
+        return out
+    out["keys"] = np.array([repr(k)[:40] for k in list(models)[:MAX_KEYS]] or [""])[:len(models)]
+    for name, pool in POOLS.items():
+        model = models.get(name)
+        if not isinstance(model, torch.nn.Module):
+            continue
+        model.eval()
+        x = torch.tensor(queries["distances"], dtype=torch.float32, device=_device(model))
+        with torch.no_grad():
+            out[f"{name}_out"] = _numpy(model(x)).astype(np.float64)
+            out[f"{name}_permuted"] = np.stack([_numpy(model(x[:, list(p)]))
+                                                for p in queries["orderings"]]).astype(np.float64)
+            out[f"{name}_direct"] = _numpy(
+                model.rho(pool(model.phi(x.unsqueeze(-1))))).astype(np.float64)
+    return out
+
+
+def sym_equivariant(ns: dict, queries: dict) -> dict:
+    import torch
+
+    function = _get(ns, "per_atom_energies")
+    out = {"type": _type(function), "callable": np.array(callable(function))}
+    if not callable(function):
+        return out
+    model = _get(ns, "SymmetricNN")()
+    weights = {key.removeprefix("weight:"): torch.tensor(queries[key])
+               for key in queries if key.startswith("weight:")}
+    model.load_state_dict(weights)
+    positions = torch.tensor(queries["positions"], dtype=torch.float32)
+    perm = torch.tensor(queries["perm"], dtype=torch.int64)
+    with torch.no_grad():
+        e, e_perm = function(model, positions), function(model, positions[perm])
+    if not isinstance(e, torch.Tensor):
+        out["returned"] = _type(e)
+        return out
+    out["energies"] = _numpy(e).astype(np.float64)
+    out["energies_permuted"] = _numpy(e_perm).astype(np.float64)
+    return out
+
+
+QUESTIONS = {f.__name__: f for f in (cnn_params, cnn_any_size, ae_latent, ae_denoise,
+                                     pinn_damped, pinn_heat_two, inv_design, inv_two,
+                                     sym_pooling, sym_equivariant)}
+
+
+def collect(ns: dict, questions: list[str], queries: dict) -> dict[str, np.ndarray]:
+    """Every question's answer as arrays, keyed ``QUESTION.FIELD`` (see the docstring)."""
+    answers = {}
+    for question in questions:
+        try:
+            fields = QUESTIONS[question](ns, queries.get(question, {}))
+        except Missing as name:
+            fields = {"missing": np.array(str(name))}
+        except Exception as err:  # noqa: BLE001 - the student's own error, reported
+            fields = {"error": _text(f"{type(err).__name__}: {err}")}
+        answers.update({f"{question}.{k}": np.asarray(v) for k, v in fields.items()})
+    return answers
+
+
+def read_queries(path: str) -> dict[str, dict[str, np.ndarray]]:
+    """``queries.npz`` (keys ``QUESTION.NAME``) as {question: {name: array}}."""
+    found: dict[str, dict[str, np.ndarray]] = {}
+    with np.load(path, allow_pickle=False) as data:
+        for key in data.files:
+            question, _, name = key.partition(".")
+            found.setdefault(question, {})[name] = data[key]
+    return found
+
+
+def write(ns: dict, questions: list[str], queries_path: str, answers_path: str) -> None:
+    """Called in the student's kernel once the notebook has run: answers to a file."""
+    answers = collect(ns, questions, read_queries(queries_path))
+    with open(answers_path, "wb") as f:
+        np.savez(f, **answers)
