@@ -364,7 +364,7 @@ for path in {[str(p) for p in ctx["readable"]]!r}:
     except OSError:
         pass
 try:
-    open(os.path.join(os.environ["WORK"], "submission.ipynb"), "rb").read(1)  # given to it
+    open(os.path.join(os.environ["WORK"], "{GRADED}.ipynb"), "rb").read(1)  # given to it
 except OSError:
     spoil = True
 if spoil:
