@@ -269,7 +269,11 @@ class Grader:
             questions = questions_of(assignment)
             maximum = sum(questions.values())
             queries, references = self.prepared(assignment)
-            rows, log = self._run(path, nb, assignment, questions, queries, references)
+            logs: list[str] = []  # filled as the sandboxes finish, also when one fails
+            try:
+                rows = self._run(path, nb, assignment, questions, queries, references, logs)
+            finally:
+                log = "\n".join(logs)
         except NotGradable as reason:
             rows = [{"question": SUBMISSION, "score": 0, "max": maximum, "note": str(reason),
                      "output": ""}]
@@ -279,7 +283,7 @@ class Grader:
                 row["note"] = f"{UNSAFE_NOTE}; {row['note']}" if row["note"] else UNSAFE_NOTE
         return assignment, rows, log
 
-    def _run(self, path, nb, assignment, questions, queries, references):
+    def _run(self, path, nb, assignment, questions, queries, references, logs: list[str]):
         names = " ".join(sorted(questions))
         with tempfile.TemporaryDirectory(dir=self.scratch) as folder:
             notebook = Path(folder) / f"{assignment}.ipynb"
@@ -291,7 +295,7 @@ class Grader:
                 expose={notebook.name: notebook, "queries.npz": queries,
                         "answers.py": INSIDE / "answers.py",
                         "run_notebook.py": INSIDE / "run_notebook.py"})
-            log = f"# {path.name}: student's sandbox: {describe(student)}\n{student.output}"
+            logs.append(f"# {path.name}: student's sandbox: {describe(student)}\n{student.output}")
             if student.exceeded:
                 raise NotGradable(cap_note(student.exceeded, self.limits))
             if student.result_truncated:
@@ -307,12 +311,12 @@ class Grader:
                 confined=not self.args.unsafe, result_cap=sandbox.MiB,
                 expose={"checks.py": CHECKS, "answers.npz": answers,
                         "references.npz": references})
-        log += f"\n# checker's sandbox: {describe(checker)}\n{checker.output}"
+        logs.append(f"# checker's sandbox: {describe(checker)}\n{checker.output}")
         if checker.exceeded or not checker.result:
             raise NotGradable("the checker could not judge the answers ("
                               + (cap_note(checker.exceeded, CHECKER_LIMITS)
                                  or f"exit {checker.returncode}") + ")")
-        return validated(checker.result, checker.result_truncated, questions), log
+        return validated(checker.result, checker.result_truncated, questions)
 
 
 def describe(outcome: sandbox.Outcome) -> str:

@@ -126,6 +126,16 @@ def cnn_any_size(ns: dict, queries: dict) -> dict:
     return out
 
 
+def _dict_of_models(ns: dict, name: str) -> tuple[object, dict]:
+    """(the answer, its type and, for a dict, the repr of its keys)."""
+    models = _get(ns, name)
+    out = {"type": _type(models)}
+    if isinstance(models, dict):
+        keys = [repr(k)[:40] for k in list(models)[:MAX_KEYS]]
+        out["keys"] = np.array(keys or [""])[:len(keys)]
+    return models, out
+
+
 def _reconstruct(model, x):
     """``model(x)`` as (reconstruction, latent) arrays; TypeError unless it is such a pair."""
     import torch
@@ -140,11 +150,9 @@ def _reconstruct(model, x):
 def ae_latent(ns: dict, queries: dict) -> dict:
     import torch
 
-    models = _get(ns, "latent_models")
-    out = {"type": _type(models)}
+    models, out = _dict_of_models(ns, "latent_models")
     if not isinstance(models, dict):
         return out
-    out["keys"] = np.array([repr(k)[:40] for k in list(models)[:MAX_KEYS]] or [""])[:len(models)]
     for dim in (1, 2, 8):
         model = models.get(dim)
         if not isinstance(model, torch.nn.Module):
@@ -247,11 +255,9 @@ POOLS = {"mean": lambda h: h.mean(dim=1), "max": lambda h: h.max(dim=1).values}
 def sym_pooling(ns: dict, queries: dict) -> dict:
     import torch
 
-    models = _get(ns, "pooled_models")
-    out = {"type": _type(models)}
+    models, out = _dict_of_models(ns, "pooled_models")
     if not isinstance(models, dict):
         return out
-    out["keys"] = np.array([repr(k)[:40] for k in list(models)[:MAX_KEYS]] or [""])[:len(models)]
     for name, pool in POOLS.items():
         model = models.get(name)
         if not isinstance(model, torch.nn.Module):
