@@ -16,7 +16,7 @@ WORKERS ?= $(shell n=$(NPROC); echo $$(( n < 6 ? n : 6 )))
 LAB_WORKERS ?= 2
 THREADS ?= $(shell echo $$(( $(NPROC) / $(WORKERS) > 1 ? $(NPROC) / $(WORKERS) : 1 )))
 
-.PHONY: help test book book-instructor lab lab-check publish-check student assignments grade assignments-check browser-check bench bench-ising lint clean
+.PHONY: help test book book-instructor lab lab-check publish-check student assignments grade similarity assignments-check browser-check bench bench-ising lint clean
 
 help:
 	@echo "make test           unit tests + every cell of every notebook (nbval)"
@@ -27,7 +27,8 @@ help:
 	@echo "make publish-check  launch links with an example repository URL (after make book)"
 	@echo "make student        student notebooks + book without solutions in _build/student"
 	@echo "make assignments    otter-grader assignments in _build/assignments (student + autograder)"
-	@echo "make grade SUBMISSIONS=dir   grade submissions, each sandboxed, in parallel: _build/grades/grades.csv"
+	@echo "make grade SUBMISSIONS=dir [ROSTER=csv]  grade hand-ins (plain, Moodle, Canvas), each sandboxed: grades/"
+	@echo "make similarity SUBMISSIONS=dir [ROSTER=csv]  the most similar pairs of students' own code: grades/similarity/"
 	@echo "make assignments-check       grading tests: sandboxed submissions, stand-in Colab (after make book)"
 	@echo "make browser-check  open every page of the built book in headless Chromium"
 	@echo "make bench          time every notebook and the lecture's own code"
@@ -97,15 +98,24 @@ assignments: $(STAMP)
 # a time (default: one per core, as many as fit in memory at MEMORY each), each capped at
 # MEMORY (whole process tree), PROCESSES (processes + threads), CPUS (cores) and TIMEOUT
 # (seconds). ASSIGNMENT=name forces the assignment; UNSAFE=1 grades without a sandbox.
+# SUBMISSIONS: a plain folder or an unpacked Moodle or Canvas download; ROSTER=file.csv
+# (id, name, email) names the students; GRADES: the term's folder (every run is kept in
+# GRADES/runs/, the gradebook and LMS imports beside; make clean leaves it alone).
+GRADES    ?= grades
 TIMEOUT   ?= 900
 MEMORY    ?= 4G
 PROCESSES ?= 512
 CPUS      ?= 1
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [ASSIGNMENT=name] [JOBS=n] [TIMEOUT=s] [MEMORY=4G] [PROCESSES=n] [CPUS=n] [UNSAFE=1]"; exit 2; }
-	$(PY) grading/batch.py "$(SUBMISSIONS)" --timeout $(TIMEOUT) --memory $(MEMORY) \
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [ROSTER=roster.csv] [GRADES=grades] [ASSIGNMENT=name] [JOBS=n] [TIMEOUT=s] [MEMORY=4G] [PROCESSES=n] [CPUS=n] [UNSAFE=1]"; exit 2; }
+	$(PY) grading/batch.py "$(SUBMISSIONS)" --grades "$(GRADES)" $(if $(ROSTER),--roster "$(ROSTER)") \
+		--timeout $(TIMEOUT) --memory $(MEMORY) \
 		--processes $(PROCESSES) --cpus $(CPUS) $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(UNSAFE),--unsafe)
+
+similarity: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make similarity SUBMISSIONS=folder [ROSTER=roster.csv] [GRADES=grades]"; exit 2; }
+	$(PY) grading/similarity.py "$(SUBMISSIONS)" --grades "$(GRADES)" $(if $(ROSTER),--roster "$(ROSTER)")
 
 # The two files side by side (pytest-xdist, one worker each): the sandboxed batch (its
 # JOBS grade at once) and Run All of the five student notebooks on the stand-in Colab.

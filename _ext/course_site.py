@@ -122,12 +122,30 @@ def _assignment_box(app, pagename, templatename, context, doctree) -> None:
     if "hub" in links:
         parts.append(f'<a class="reference external" href="{html.escape(links["hub"])}">'
                      "all five on the JupyterHub</a>")
+    due = due_date(Path(app.srcdir), name)
     context["body"] = (
         '<div class="admonition tip assignment-links"><p class="admonition-title">'
-        "Assignment</p><p>This notebook with its graded exercises and no solutions: "
+        "Assignment</p><p>"
+        + (f"<strong>Due {html.escape(due)}</strong> (the end of that day). " if due else "")
+        + "This notebook with its graded exercises and no solutions: "
         + " · ".join(parts) + ". Run its first cell first: on Colab it installs what "
         "Colab lacks; a check cell after each question says what is still wrong, and the "
         "last cell writes the file to hand in.</p></div>" + context["body"])
+
+
+def due_date(book: Path, name: str) -> str:
+    """"25 January 2027" from ``course.assignments.NAME.due`` of the book's _config.yml."""
+    import datetime as dt
+
+    import yaml
+
+    try:
+        config = yaml.safe_load((book / "_config.yml").read_text()) or {}
+        due = ((config.get("course") or {}).get("assignments") or {}).get(name, {}).get("due")
+        day = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return ""
+    return f"{day.day} {day:%B %Y}"
 
 
 def release_dir() -> Path | None:

@@ -35,14 +35,19 @@ NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_s
 def grade(folder: Path, out: Path, jobs: int) -> tuple[float, list[dict]]:
     start = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / "grading" / "batch.py"), str(folder),
-                    "--out", str(out), "--jobs", str(jobs)], check=True)
+                    "--grades", str(out), "--jobs", str(jobs)], check=True)
     seconds = time.perf_counter() - start
-    with open(out / "grades.csv") as f:
+    with open(run_folder(out) / "grades.csv") as f:
         return seconds, list(csv.DictReader(f))
 
 
+def run_folder(out: Path) -> Path:
+    return sorted((out / "runs").iterdir())[-1]
+
+
 def peaks(out: Path) -> list[str]:
-    return [log.read_text().splitlines()[0] for log in sorted((out / "logs").glob("*.log"))]
+    return [log.read_text().splitlines()[0]
+            for log in sorted((run_folder(out) / "logs").glob("*.log"))]
 
 
 def main() -> None:

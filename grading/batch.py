@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import os
 import re
@@ -337,14 +338,18 @@ def course_package() -> Path:
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
-def feedback(student: str, assignment: str, rows: list[dict]) -> str:
+def feedback(student: str, assignment: str, rows: list[dict], late: str = "",
+             total: float | None = None) -> str:
     lines = [f"{student}: {assignment}", ""]
     for row in rows:
         lines.append(f"{row['question']:24s} {row['score']:g} / {row['max'] or 0:g}  "
                      f"{row['note']}".rstrip())
-    total = sum(float(r["score"]) for r in rows)
+    score = sum(float(r["score"]) for r in rows)
     maximum = sum(float(r["max"] or 0) for r in rows)
-    lines += ["", f"total: {total:g} / {maximum:g}"]
+    lines += ["", f"score: {score:g} / {maximum:g}"]
+    if late:
+        lines += [f"late: {late}"]
+    lines += [f"total: {score if total is None else total:g} / {maximum:g}"]
     for row in rows:
         if row["question"] != SUBMISSION and row["score"] < row["max"]:
             lines += ["", f"--- {row['question']}: what failed", row["output"].rstrip()]
@@ -370,11 +375,40 @@ def default_jobs(memory: int) -> int:
     return max(1, min(cores or 1, ram // memory))
 
 
+def new_run(grades: Path) -> tuple[str, Path]:
+    """(name, folder) of a new run in ``grades/runs/``: named by the time (UTC), never the
+    folder of an earlier run."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+    (grades / "runs").mkdir(parents=True, exist_ok=True)
+    for k in range(1, 1000):
+        run = stamp if k == 1 else f"{stamp}-{k}"
+        try:
+            (grades / "runs" / run).mkdir()
+        except FileExistsError:
+            continue
+        for folder in ("feedback", "results", "logs"):
+            (grades / "runs" / run / folder).mkdir()
+        return run, grades / "runs" / run
+    raise RuntimeError(f"cannot make a new run folder in {grades / 'runs'}")
+
+
+def course_config() -> dict:
+    import yaml
+
+    return (yaml.safe_load((ROOT / "_config.yml").read_text()) or {}).get("course") or {}
+
+
 def main(argv=None) -> int:
+    from grading import collect, gradebook
+    from scripts.release import schedule
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("submissions", type=Path, help="folder of submitted notebooks")
+    parser.add_argument("submissions", type=Path,
+                        help="folder of hand-ins: plain, or an LMS download (Moodle, Canvas)")
+    parser.add_argument("--roster", type=Path, help="CSV with the columns id, name, email")
     parser.add_argument("--assignment", help="assignment name (default: from each notebook)")
-    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "grades")
+    parser.add_argument("--grades", type=Path, default=ROOT / "grades",
+                        help="the term's grades folder (default grades/): every run is kept")
     parser.add_argument("--timeout", type=float, default=900,
                         help="wall-time cap per submission, seconds (default 900)")
     parser.add_argument("--memory", type=parse_size, default=4 * sandbox.GiB,
@@ -389,7 +423,8 @@ def main(argv=None) -> int:
                         help="grade without a sandbox (only for submissions you trust)")
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
-        parser.error(f"SUBMISSIONS must be a folder of notebooks, got {args.submissions}")
+        parser.error(f"SUBMISSIONS must be a folder of hand-ins (unpack an LMS download "
+                     f"first), got {args.submissions}")
     try:
         limits = sandbox.Limits(memory=args.memory, processes=args.processes, cpus=args.cpus,
                                 wall=args.timeout)
@@ -398,9 +433,16 @@ def main(argv=None) -> int:
                      .replace("Limits.", "--"))
     if args.jobs < 0:
         parser.error(f"--jobs (JOBS) must be a positive number, got {args.jobs}")
-    files = sorted(p for p in args.submissions.iterdir()
-                   if p.is_file() and not p.name.startswith("."))
-    if not files:
+    course = course_config()
+    try:
+        roster = collect.read_roster(args.roster) if args.roster else None
+        policy = gradebook.LatePolicy.from_config(course)
+        plan = schedule()
+    except (OSError, ValueError) as err:
+        parser.error(str(err))
+    due = gradebook.due_moments(course, {n: a.due for n, a in plan.items()})
+    found = collect.collect(args.submissions, roster, due, args.assignment)
+    if not found.chosen and not found.problems:
         parser.error(f"no submissions in {args.submissions}")
     if args.unsafe:
         print(f"WARNING: {UNSAFE_NOTE}: the submitted code runs as you, with your files "
@@ -412,10 +454,13 @@ def main(argv=None) -> int:
             print(f"make grade: {err}", file=sys.stderr)
             return 2
     jobs = args.jobs or default_jobs(limits.memory)
-    out = args.out
-    for folder in ("feedback", "results", "logs"):
-        (out / folder).mkdir(parents=True, exist_ok=True)
-    print(f"grading {len(files)} submissions, {jobs} at a time, each "
+    run, out = new_run(args.grades)
+    report = [f"layout: {found.layout}; {len(found.chosen)} submissions graded"]
+    report += ["", "not graded:"] + [f"  {p}" for p in found.problems] if found.problems else []
+    report += ["", "several files:"] + [f"  {c}" for c in found.choices] if found.choices else []
+    (out / "collected.txt").write_text("\n".join(report) + "\n")
+    print("\n".join(report), flush=True)
+    print(f"grading {len(found.chosen)} submissions, {jobs} at a time, each "
           f"{'UNSANDBOXED' if args.unsafe else 'in a sandbox'} with at most "
           f"{size_text(limits.memory)}, {limits.processes} processes, {limits.cpus} CPU, "
           f"{limits.wall:g} s (caps by {sandbox.mechanism()}); checked in a sandbox of its own",
@@ -425,32 +470,55 @@ def main(argv=None) -> int:
     scratch.chmod(0o700)  # the references: readable by the grader only
     grader, graded = Grader(args, limits, out, scratch), {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grader.grade, path): path for path in files}
+        futures = {pool.submit(grader.grade, h.path): h for h in found.chosen}
         for done, future in enumerate(as_completed(futures), 1):
-            path = futures[future]
-            graded[path] = assignment, rows, log = future.result()
+            hand_in = futures[future]
+            graded[id(hand_in)] = assignment, rows, log = future.result()
             scored = sum(float(r["score"]) for r in rows)
             possible = sum(float(r["max"] or 0) for r in rows)
             note = rows[0]["note"] if rows[0]["question"] == SUBMISSION else ""
-            print(f"  [{done}/{len(files)}] {path.stem:24s} {scored:g} / {possible:g}  {note}",
-                  flush=True)
-
+            print(f"  [{done}/{len(found.chosen)}] {hand_in.student.key:24s} {assignment:16s} "
+                  f"{scored:g} / {possible:g}  {note}", flush=True)
     shutil.rmtree(scratch, ignore_errors=True)
-    all_rows = []
-    for path in files:  # the input's order, whatever order the jobs finished in
-        assignment, rows, log = graded[path]
-        student = path.stem
-        all_rows += [{"student": student, "assignment": assignment,
-                      **{k: r[k] for k in FIELDS[2:]}} for r in rows]
-        (out / "feedback" / f"{student}.txt").write_text(feedback(student, assignment, rows))
-        (out / "logs" / f"{student}.log").write_text(log)
+
+    all_rows, book_rows = [], []
+    for hand_in in found.chosen:  # in the collection's order, whatever order jobs finished in
+        assignment, rows, log = graded[id(hand_in)]
+        student = hand_in.student
+        score = sum(float(r["score"]) for r in rows)
+        late = gradebook.days_late(hand_in.time, due.get(assignment))
+        total, late_note = policy.apply(score, late)
+        all_rows += [{"student": student.key, "assignment": assignment,
+                      **{k: r[k] for k in FIELDS[2:] if k != "student"}} for r in rows]
+        stem = f"{student.key}_{assignment or 'unknown'}"
+        (out / "feedback" / f"{stem}.txt").write_text(
+            feedback(student.name or student.key, assignment, rows, late_note, total))
+        (out / "logs" / f"{stem}.log").write_text(log)
         if rows[0]["question"] != SUBMISSION:
-            (out / "results" / f"{student}.json").write_text(json.dumps(rows, indent=1))
+            (out / "results" / f"{stem}.json").write_text(json.dumps(rows, indent=1))
+        book_rows.append({
+            "student": student.key, "name": student.name, "email": student.email,
+            "assignment": assignment, "score": f"{score:g}",
+            "max": f"{sum(float(r['max'] or 0) for r in rows):g}", "days_late": late,
+            "total": f"{total:g}", "late_note": late_note,
+            "submitted": f"{hand_in.time:%Y-%m-%d %H:%M:%S} UTC ({hand_in.time_from})",
+            "file": str(hand_in.path.relative_to(args.submissions))})
     with open(out / "grades.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=FIELDS)
         writer.writeheader()
         writer.writerows(all_rows)
-    print(f"grades: {out / 'grades.csv'}; feedback: {out / 'feedback'}/")
+    changes = gradebook.update(args.grades, run, [r for r in book_rows if r["assignment"]])
+    maxima = {}
+    for name in plan:
+        try:
+            maxima[name] = sum(questions_of(name).values())
+        except NotGradable:
+            pass
+    gradebook.write_exports(args.grades, maxima)
+    print(f"this run: {out}/ (grades.csv, feedback/, collected.txt)")
+    print(f"the term: {args.grades / 'gradebook.csv'}, term.csv, moodle.csv, canvas.csv")
+    if changes:
+        print("grades changed by this run:\n" + "\n".join(f"  {c}" for c in changes))
     return 0
 
 

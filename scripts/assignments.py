@@ -122,9 +122,21 @@ grader = start(ASSIGNMENT)"""
 EXPORT_MARKDOWN = """\
 ## Hand in
 
-Run every cell from the top (Run → Run All Cells), save the notebook, then run the cell
+{due}Run every cell from the top (Run → Run All Cells), save the notebook, then run the cell
 below: it checks that every cell has run and writes `{name}_<date>.zip`, the file to hand
-in (on Colab it also downloads it)."""
+in (on Colab it also downloads it). The zip records when you exported it."""
+
+
+def due_line(name: str) -> str:
+    """"**Due 25 January 2027** (...)" from the schedule in _config.yml, or nothing."""
+    from scripts.release import schedule
+
+    entry = schedule().get(name)
+    if entry is None or entry.due is None:
+        return ""
+    return (f"**Due {entry.due.day} {entry.due:%B %Y}** (the end of that day): hand in the "
+            "zip where your lecturer collects the work (the course's page on your "
+            "learning platform).\n\n")
 
 
 def course_package() -> str:
@@ -168,7 +180,8 @@ def master(nb, package: str | None = None):
             package=course_package() if package is None else package))
         setup.metadata["tags"], setup.id = [SETUP_TAG], "assignment-setup"
         cells = [setup if COLAB_TAG in c.metadata.get("tags", []) else c for c in cells]
-        hand_in = nbformat.v4.new_markdown_cell(EXPORT_MARKDOWN.format(name=name))
+        hand_in = nbformat.v4.new_markdown_cell(EXPORT_MARKDOWN.format(name=name,
+                                                                       due=due_line(name)))
         export = nbformat.v4.new_code_cell("export(grader, ASSIGNMENT)")
         hand_in.id, export.id = "assignment-hand-in", "assignment-export"
         cells += [hand_in, export]

@@ -131,13 +131,18 @@ def planted_mistake(nb):
     return nb
 
 
+def last_run(grades: Path) -> Path:
+    """The folder of the latest grading run in a grades folder."""
+    return sorted((grades / "runs").iterdir())[-1]
+
+
 def grade(folder: Path, out: Path, *extra) -> dict:
     command = [sys.executable, str(ROOT / "grading" / "batch.py"), str(folder),
-               "--out", str(out), *extra]
+               "--grades", str(out), *extra]
     if os.environ.get("DL4PHYS_GRADE_UNSAFE"):  # to see these tests fail without a sandbox
         command.append("--unsafe")
     subprocess.run(command, check=True)
-    with open(out / "grades.csv") as f:
+    with open(last_run(out) / "grades.csv") as f:
         rows = list(csv.DictReader(f))
     grades: dict = {}
     for row in rows:
@@ -451,7 +456,7 @@ def graded(tmp_path_factory, listener):
 
 
 def log(graded, student_name: str) -> str:
-    return (graded["out"] / "logs" / f"{student_name}.log").read_text()
+    return (last_run(graded["out"]) / "logs" / f"{student_name}_{GRADED}.log").read_text()
 
 
 def test_solution_scores_full_marks(graded):
@@ -482,12 +487,14 @@ def test_files_that_are_not_notebooks_get_one_clear_line(graded):
 
 
 def test_feedback_file_per_student(graded):
-    out = graded["out"]
-    for who in ["ada", "bo", "cy", "di", "ed"]:
-        assert (out / "feedback" / f"{who}.txt").is_file(), who
-    bo = (out / "feedback" / "bo.txt").read_text()
+    out = last_run(graded["out"]) / "feedback"
+    for name in ["ada", "bo", "cy"]:
+        assert (out / f"{name}_{GRADED}.txt").is_file(), name
+    for name in ["di", "ed"]:  # not notebooks: no assignment
+        assert (out / f"{name}_unknown.txt").is_file(), name
+    bo = (out / f"bo_{GRADED}.txt").read_text()
     assert "total: 0 / 2" in bo and "what failed" in bo and "has no answer yet" in bo
-    cy = (out / "feedback" / "cy.txt").read_text()
+    cy = (out / f"cy_{GRADED}.txt").read_text()
     assert "ae_denoise: what failed" in cy and "ae_latent: what failed" not in cy
 
 
@@ -645,7 +652,8 @@ def test_submission_past_the_time_limit_is_stopped_and_reported(graded, tmp_path
     (row,) = grades["fay"].values()
     assert row["note"] == f"timed out: grading took longer than {limit} s", row
     assert float(row["score"]) == 0 and float(row["max"]) == 2, row  # two questions
-    assert "REACHED THE SLEEP" in (tmp_path / "out" / "logs" / "fay.log").read_text()
+    assert "REACHED THE SLEEP" in (
+        last_run(tmp_path / "out") / "logs" / f"fay_{GRADED}.log").read_text()
 
 
 def test_the_sandbox_root_holds_only_the_allowlist(graded):

@@ -1,0 +1,235 @@
+"""Who handed in what, and when: a folder of hand-ins as one submission per student and
+assignment (``make grade SUBMISSIONS=folder [ROSTER=roster.csv]``).
+
+Three layouts are read, whichever the folder has (or a ``.zip`` of it, as the LMS
+downloads it):
+
+- **plain**: notebooks and exported zips, at the top or one folder per student; the
+  student is the file's name without extension (``alice.ipynb``) or the folder's
+  (``alice/02_autoencoder_2027_01_20T10_11_12.zip``). A file named as the export cell
+  names it (``02_autoencoder_<date>.zip``) at the top says nobody: it is listed as
+  unmatched, never guessed.
+- **Moodle** ("Download all submissions" of an assignment activity, mod_assign): one
+  folder per participant, ``Full Name_<participant id>_assignsubmission_file``, holding
+  the uploaded files; or, with "Download submissions in folders" off, files named
+  ``Full Name_<participant id>_assignsubmission_file_<uploaded name>``.
+- **Canvas** ("Download Submissions" of an assignment): files named
+  ``<lastnamefirstname>_<user id>_<submission id>_<uploaded name>``, with ``LATE_``
+  before the user id for a submission that Canvas counts as late; resubmissions add
+  ``-1``, ``-2``, ... to the uploaded name.
+
+An optional **roster** (CSV with the columns ``id, name, email``) names each student:
+a file is matched by the roster's ``id`` (the Canvas user id, or the id a plain folder
+uses), else by its e-mail's local part, else by name (case, accents and the order of
+the name's words ignored). A file that matches no row, or more than one, is listed in
+``problems`` and not graded; nothing is merged or skipped silently.
+
+Each file's time is the export time written into the zip by the export cell
+(``submission.json``), else the notebook's time inside the zip, else the file's own
+time. The assignment is the notebook's own (``otter.assignment_name``). Of several files
+of one student for one assignment, the latest before the due date counts (the latest
+of all when every one is late); ``choices`` says which, and why.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MOODLE = re.compile(
+    r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)(?:_(?P<rest>.+))?$")
+CANVAS = re.compile(r"^(?P<name>[a-z]+)_(?P<late>LATE_)?(?P<id>\d+)_(?P<sub>\d+)_(?P<rest>.+)$")
+EXPORTED = re.compile(r"^(?P<assignment>[\w-]+?)_\d{4}_\d{2}_\d{2}T\d{2}_\d{2}_\d{2}$")
+META = "submission.json"  # what the export cell writes into its zip
+UTC = dt.timezone.utc
+
+
+@dataclass
+class Student:
+    key: str  # one per student: the roster id, else what the layout names
+    name: str = ""
+    email: str = ""
+
+
+@dataclass
+class HandIn:
+    """One file as handed in."""
+
+    path: Path
+    layout: str
+    named: str  # who the layout says it is ("Ada Lovelace", "lovelaceada", "ada")
+    lms_id: str = ""
+    lms_late: bool = False
+    student: Student | None = None
+    assignment: str = ""
+    time: dt.datetime | None = None
+    time_from: str = ""
+
+
+@dataclass
+class Collection:
+    chosen: list[HandIn] = field(default_factory=list)  # one per (student, assignment)
+    problems: list[str] = field(default_factory=list)  # files that are not graded, and why
+    choices: list[str] = field(default_factory=list)  # several files: which one counts
+    layout: str = "plain"
+
+
+def normalized(name: str) -> str:
+    """A name as matched: no accents, case or punctuation, its words in sorted order."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    return " ".join(sorted(re.findall(r"[a-z]+", text)))
+
+
+def squashed(name: str) -> str:
+    """A name as Canvas writes it in file names: lower-case letters only."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    return "".join(re.findall(r"[a-z]+", text))
+
+
+def read_roster(path: Path) -> list[Student]:
+    """The roster CSV (``id, name, email``); ValueError naming what is wrong."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        columns = {c.strip().lower() for c in reader.fieldnames or []}
+        if not {"id", "name", "email"} <= columns:
+            raise ValueError(f"roster must be a CSV with the columns id, name, email; "
+                             f"{path} has {sorted(columns)}")
+        students = [Student(str(r["id"]).strip(), str(r["name"]).strip(),
+                            str(r["email"]).strip())
+                    for r in ({k.strip().lower(): v for k, v in row.items()} for row in reader)]
+    keys = [s.key for s in students]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice or "" in keys:
+        raise ValueError(f"roster ids must be unique and not empty: {twice or ['(empty)']}")
+    return students
+
+
+def _layout_of(folder: Path) -> str:
+    names = [p.name for p in folder.iterdir() if not p.name.startswith(".")]
+    if any(MOODLE.match(Path(n).stem if Path(n).suffix else n) or MOODLE.match(n)
+           for n in names):
+        return "moodle"
+    if names and sum(bool(CANVAS.match(n)) for n in names) > len(names) / 2:
+        return "canvas"  # files that do not follow its naming are listed, not guessed
+    return "plain"
+
+
+def hand_ins(folder: Path) -> tuple[list[HandIn], str]:
+    """Every file of the folder as a hand-in, with whom the layout says it is from."""
+    layout = _layout_of(folder)
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if layout == "moodle":
+            match = MOODLE.match(rel.parts[0]) or MOODLE.match(Path(rel.parts[0]).stem)
+            if match:
+                found.append(HandIn(path, layout, match["name"], lms_id=match["id"]))
+            else:
+                found.append(HandIn(path, layout, ""))
+        elif layout == "canvas":
+            match = CANVAS.match(rel.name)
+            found.append(HandIn(path, layout, match["name"], lms_id=match["id"],
+                                lms_late=bool(match["late"])) if match
+                         else HandIn(path, layout, ""))
+        else:
+            named = rel.parts[0] if len(rel.parts) > 1 else path.stem
+            found.append(HandIn(path, layout, "" if EXPORTED.match(named) else named))
+    return found, layout
+
+
+def identify(hand_in: HandIn, roster: list[Student] | None) -> Student | str:
+    """The student of a hand-in, or a sentence saying why there is none."""
+    if not hand_in.named:
+        return ("names no student (an export's own name, or not in the LMS's layout): "
+                "rename it after the student, or grade the LMS's download")
+    if roster is None:
+        key = hand_in.lms_id or hand_in.named
+        return Student(key, hand_in.named if hand_in.layout != "canvas" else "")
+    by_id = [s for s in roster if hand_in.lms_id and s.key == hand_in.lms_id]
+    by_id = by_id or [s for s in roster if s.key == hand_in.named]
+    named = hand_in.named.casefold()
+    by_email = [s for s in roster if s.email.split("@")[0].casefold() == named]
+    if hand_in.layout == "canvas":  # "lastnamefirstname"; a roster may write "First Last"
+        by_name = [s for s in roster if hand_in.named in (
+            squashed(s.name), "".join(squashed(w) for w in reversed(s.name.split())))]
+    else:
+        by_name = [s for s in roster if normalized(s.name) == normalized(hand_in.named)]
+    for candidates in (by_id, by_email, by_name):
+        if len(candidates) == 1:
+            return candidates[0]
+        if len(candidates) > 1:
+            return (f"matches {len(candidates)} students of the roster "
+                    f"({', '.join(s.key for s in candidates)}): grade it with its own roster row")
+    return f"'{hand_in.named}' is not on the roster"
+
+
+def notebook_and_time(path: Path) -> tuple[dict | None, dt.datetime, str]:
+    """(the notebook, when it was handed in, where that time comes from)."""
+    mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    try:
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                names = [n for n in archive.namelist()
+                         if n.endswith(".ipynb") and "/." not in "/" + n]
+                if len(names) != 1 or archive.getinfo(names[0]).file_size > 200 << 20:
+                    return None, mtime, "the file's time"
+                nb = json.loads(archive.read(names[0]))
+                if META in archive.namelist():
+                    meta = json.loads(archive.read(META))
+                    when = dt.datetime.fromisoformat(meta["exported_at"])
+                    return nb, when.astimezone(UTC), "the export cell"
+                when = dt.datetime(*archive.getinfo(names[0]).date_time, tzinfo=UTC)
+                return nb, when, "the notebook's time in the zip"
+        if path.suffix == ".ipynb":
+            return json.loads(path.read_bytes()), mtime, "the file's time"
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+        pass
+    return None, mtime, "the file's time"
+
+
+def collect(folder: Path, roster: list[Student] | None = None,
+            due: dict[str, dt.datetime] | None = None, assignment: str | None = None
+            ) -> Collection:
+    """The submissions in ``folder`` (see the module docstring); ``due``: {assignment:
+    the moment it is due}; ``assignment`` forces one for notebooks that name none."""
+    if folder.is_file() and folder.suffix == ".zip":
+        raise ValueError(f"{folder} is a zip: unpack the LMS download first "
+                         f"(unzip -d FOLDER {folder}) and grade the folder")
+    found, layout = hand_ins(folder)
+    out = Collection(layout=layout)
+    groups: dict[tuple[str, str], list[HandIn]] = {}
+    for hand_in in found:
+        who = identify(hand_in, roster)
+        rel = hand_in.path.relative_to(folder)
+        if isinstance(who, str):
+            out.problems.append(f"{rel}: {who}")
+            continue
+        hand_in.student = who
+        nb, hand_in.time, hand_in.time_from = notebook_and_time(hand_in.path)
+        meta = (nb or {}).get("metadata", {}) if isinstance(nb, dict) else {}
+        otter = meta.get("otter", {}) if isinstance(meta, dict) else {}
+        hand_in.assignment = assignment or (otter.get("assignment_name", "")
+                                            if isinstance(otter, dict) else "") or ""
+        groups.setdefault((who.key, hand_in.assignment), []).append(hand_in)
+    for (key, name), group in sorted(groups.items()):
+        deadline = (due or {}).get(name)
+        on_time = [h for h in group if deadline is None or h.time <= deadline]
+        chosen = max(on_time or group, key=lambda h: h.time)
+        out.chosen.append(chosen)
+        if len(group) > 1:
+            others = ", ".join(f"{h.path.name} ({h.time:%Y-%m-%d %H:%M})"
+                               for h in group if h is not chosen)
+            why = ("the latest before the due date" if on_time else
+                   "the latest (every file is late)")
+            out.choices.append(f"{key} {name or '(no assignment)'}: {len(group)} files; graded "
+                               f"{chosen.path.name} ({chosen.time:%Y-%m-%d %H:%M} UTC, {why}), "
+                               f"not {others}")
+    return out
