@@ -392,12 +392,6 @@ def new_run(grades: Path) -> tuple[str, Path]:
     raise RuntimeError(f"cannot make a new run folder in {grades / 'runs'}")
 
 
-def course_config() -> dict:
-    import yaml
-
-    return (yaml.safe_load((ROOT / "_config.yml").read_text()) or {}).get("course") or {}
-
-
 def main(argv=None) -> int:
     from grading import collect, gradebook
     from scripts.release import schedule
@@ -433,14 +427,14 @@ def main(argv=None) -> int:
                      .replace("Limits.", "--"))
     if args.jobs < 0:
         parser.error(f"--jobs (JOBS) must be a positive number, got {args.jobs}")
-    course = course_config()
+    course = gradebook.course_config()
     try:
         roster = collect.read_roster(args.roster) if args.roster else None
         policy = gradebook.LatePolicy.from_config(course)
         plan = schedule()
+        due = gradebook.term_due(course)
     except (OSError, ValueError) as err:
         parser.error(str(err))
-    due = gradebook.due_moments(course, {n: a.due for n, a in plan.items()})
     found = collect.collect(args.submissions, roster, due, args.assignment)
     if not found.chosen and not found.problems:
         parser.error(f"no submissions in {args.submissions}")

@@ -86,6 +86,25 @@ def due_moments(course: dict | None,
             for name, day in due_dates.items() if day is not None}
 
 
+def course_config() -> dict:
+    """``course:`` of the course's _config.yml."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    return (yaml.safe_load((root / "_config.yml").read_text()) or {}).get("course") or {}
+
+
+def term_due(course: dict | None = None) -> dict[str, dt.datetime]:
+    """{assignment: the moment it is due} from the schedule (see :func:`due_moments`)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from scripts.release import schedule
+
+    course = course_config() if course is None else course
+    return due_moments(course, {n: a.due for n, a in schedule().items()})
+
+
 def days_late(submitted: dt.datetime | None, due: dt.datetime | None) -> int:
     """Whole days or parts of days after the due moment (0 when on time or unknown)."""
     if submitted is None or due is None or submitted <= due:

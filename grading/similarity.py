@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from grading.collect import collect, notebook_and_time, read_roster  # noqa: E402
+from grading.gradebook import term_due  # noqa: E402
 
 K, WINDOW = 10, 4  # tokens per fingerprint and winnowing window: answers here are short
 
@@ -130,7 +131,9 @@ def main(argv=None) -> int:
     parser.add_argument("--roster", type=Path)
     parser.add_argument("--grades", type=Path, default=ROOT / "grades")
     args = parser.parse_args(argv)
-    found = collect(args.submissions, read_roster(args.roster) if args.roster else None)
+    # the file that grading counts: the latest before the due date
+    found = collect(args.submissions, read_roster(args.roster) if args.roster else None,
+                    term_due())
     by_assignment: dict[str, dict[str, str]] = {}
     for hand_in in found.chosen:
         nb, _, _ = notebook_and_time(hand_in.path)
@@ -144,7 +147,7 @@ def main(argv=None) -> int:
         (out / f"{assignment}.html").write_text(report(assignment, codes, pairs))
         with open(out / f"{assignment}.csv", "w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["student", "student", "share_first", "share_second"])
+            writer.writerow(["student_a", "student_b", "share_a", "share_b"])
             writer.writerows([p.a, p.b, f"{p.share_a:.3f}", f"{p.share_b:.3f}"] for p in pairs)
         top = ", ".join(f"{p.a}+{p.b} {p.score:.0%}" for p in pairs[:3])
         print(f"{assignment}: {len(codes)} students; most similar: {top or 'none'}; "

@@ -70,6 +70,8 @@ def write_class(folder: Path, layout: str, extra: list[tuple] = (),
             path = folder / key / export_name(when)
         elif layout == "moodle":
             path = folder / f"{name}_{participant}_assignsubmission_file" / export_name(when)
+        elif layout == "moodle-flat":  # "Download submissions in folders" switched off
+            path = folder / f"{name}_{participant}_assignsubmission_file_{export_name(when)}"
         else:
             last, first = name.split()[-1], " ".join(name.split()[:-1])
             late = "LATE_" if when > DUE else ""

@@ -42,11 +42,11 @@ def chosen_answers(found: collect.Collection) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("layout", ["plain", "moodle", "canvas"])
+@pytest.mark.parametrize("layout", ["plain", "moodle", "moodle-flat", "canvas"])
 def test_each_layout_gives_the_six_students_and_the_file_that_counts(tmp_path, roster, layout):
     found = collect.collect(write_class(tmp_path / layout, layout), roster,
                             {ASSIGNMENT: DUE})
-    assert found.layout == layout and found.problems == []
+    assert found.layout == layout.removesuffix("-flat") and found.problems == []
     assert chosen_answers(found) == {
         "1001": "answer = 'second'", "1002": "answer = 'borel'", "1003": "answer = 'hopper'",
         "1004": "answer = 'turing'", "1005": "answer = 'noether'", "1006": "answer = 'dirac'"}

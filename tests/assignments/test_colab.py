@@ -27,6 +27,7 @@ what to install.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.metadata
 import json
 import os
@@ -291,6 +292,9 @@ def test_run_all_exports_the_zip_and_offers_it(run_all, name):
     with zipfile.ZipFile(zip_path) as archive:
         submitted = json.loads(archive.read(f"{name}.ipynb"))
         assert archive.read("__zip_filename__").decode() == zip_path.name
+        meta = json.loads(archive.read("submission.json"))  # what grading reads
+    assert meta["assignment"] == name
+    assert dt.datetime.fromisoformat(meta["exported_at"]).tzinfo is not None
     assert submitted["metadata"]["otter"]["assignment_name"] == name
     executed = [c for c in submitted["cells"] if c["cell_type"] == "code"][:-1]
     assert all(c["execution_count"] for c in executed)  # as the student ran it

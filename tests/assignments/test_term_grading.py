@@ -138,3 +138,24 @@ def test_a_second_run_regrading_one_student_destroys_nothing(term):
     assert len(list((grades / "runs").iterdir())) == 2
     changed = [r for r in table(grades / "history.csv") if r["changed"]]
     assert [(r["student"], r["previous"], r["total"]) for r in changed] == [("1002", "1", "2")]
+
+
+def test_make_similarity_ranks_the_identical_answers_first(term):
+    """Ada (her second hand-in), Hopper, Noether and Dirac hand in the same answer cell
+    (this test's "full" answers); Borel's differs in one argument; Turing's is blank. The
+    six pairs of the four identical ones rank first; the report shows them side by side."""
+    import itertools
+
+    grades = term["base"] / "grades-moodle"
+    subprocess.run([sys.executable, str(ROOT / "grading" / "similarity.py"),
+                    str(term["base"] / "moodle"), "--roster", str(term["roster"]),
+                    "--grades", str(grades)], check=True, capture_output=True)
+    pairs = table(grades / "similarity" / f"{NAME}.csv")
+    ranked = [frozenset((p["student_a"], p["student_b"])) for p in pairs]
+    same = {frozenset(p) for p in itertools.combinations(["1001", "1003", "1005", "1006"], 2)}
+    assert set(ranked[:6]) == same, ranked[:8]
+    def score(pair):
+        return min(float(pair["share_a"]), float(pair["share_b"]))
+
+    assert score(pairs[5]) > score(pairs[6])
+    assert "<mark>" in (grades / "similarity" / f"{NAME}.html").read_text()
