@@ -481,6 +481,7 @@ def main(argv=None) -> int:
         student = hand_in.student
         score = sum(float(r["score"]) for r in rows)
         late = gradebook.days_late(hand_in.time, due.get(assignment))
+        late = max(late, 1) if hand_in.lms_late else late  # Canvas's own LATE_ mark
         total, late_note = policy.apply(score, late)
         all_rows += [{"student": student.key, "assignment": assignment,
                       **{k: r[k] for k in FIELDS[2:] if k != "student"}} for r in rows]

@@ -24,10 +24,13 @@ uses), else by its e-mail's local part, else by name (case, accents and the orde
 the name's words ignored). A file that matches no row, or more than one, is listed in
 ``problems`` and not graded; nothing is merged or skipped silently.
 
-Each file's time is the export time written into the zip by the export cell
+Each file's time: in an LMS's download, the time the LMS recorded for it (its zip keeps
+each file's upload time, and ``unzip`` keeps that as the file's time: a student cannot
+set it); in a plain folder, the export time written into the zip by the export cell
 (``submission.json``), else the notebook's time inside the zip, else the file's own
-time. The assignment is the notebook's own (``otter.assignment_name``). Of several files
-of one student for one assignment, the latest before the due date counts (the latest
+time. Canvas's ``LATE_`` mark makes a file at least one day late. The assignment is the
+notebook's own (``otter.assignment_name``). Of several files of one student for one
+assignment, the latest before the due date counts (the latest
 of all when every one is late); ``choices`` says which, and why.
 """
 
@@ -214,6 +217,9 @@ def collect(folder: Path, roster: list[Student] | None = None,
             continue
         hand_in.student = who
         nb, hand_in.time, hand_in.time_from = notebook_and_time(hand_in.path)
+        if layout != "plain":  # the LMS's own record of the upload, not the student's
+            hand_in.time = dt.datetime.fromtimestamp(hand_in.path.stat().st_mtime, UTC)
+            hand_in.time_from = f"the {layout.capitalize()} download"
         meta = (nb or {}).get("metadata", {}) if isinstance(nb, dict) else {}
         otter = meta.get("otter", {}) if isinstance(meta, dict) else {}
         hand_in.assignment = assignment or (otter.get("assignment_name", "")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def write_class(folder: Path, layout: str, extra: list[tuple] = (),
         if path.exists():  # the LMS keeps every attempt: a resubmission gets a suffix
             path = path.with_name(f"{path.stem}-{k}.zip")
         path.write_bytes(data)
+        if layout != "plain":  # unzip keeps the upload time that the LMS's zip records
+            os.utime(path, (when.timestamp(), when.timestamp()))
     return folder
 
 
