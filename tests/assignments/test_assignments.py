@@ -277,13 +277,13 @@ def item(self):  # every error a test reads is tiny, a little smaller each time
     return calls[-1]
 torch.Tensor.item = item
 """,
-    "exiter": lambda ctx: """
+    "exiter": lambda ctx: f"""
 import json, os, signal
-fake = {"tests": [{"name": q, "score": 1, "max_score": 1, "output": ""}
-                  for q in ("ae_latent", "ae_denoise")],
-        "questions": {q: {"passed": True, "message": ""} for q in ("ae_latent", "ae_denoise")}}
+names = {ctx.get("questions", ["ae_latent", "ae_denoise"])!r}
+fake = {{"tests": [{{"name": q, "score": 1, "max_score": 1, "output": ""}} for q in names],
+        "questions": {{q: {{"passed": True, "message": ""}} for q in names}}}}
 print(json.dumps(fake))  # a fake result on the console and where results are read
-for path in [f"{os.environ['WORK']}/out/results.json", "answers.npz", "results.json"]:
+for path in [f"{{os.environ['WORK']}}/out/results.json", "answers.npz", "results.json"]:
     try:
         with open(path, "w") as f:
             json.dump(fake, f)
@@ -292,13 +292,13 @@ for path in [f"{os.environ['WORK']}/out/results.json", "answers.npz", "results.j
 os.kill(os.getppid(), signal.SIGKILL)  # what runs this kernel stops here, ...
 os._exit(0)  # ... and so does the kernel, before anything else runs
 """,
-    "faker": lambda ctx: """
+    "faker": lambda ctx: f"""
 import json, os, pickle, sys, numpy as np
-fake = {"tests": [{"name": q, "score": 1, "max_score": 1, "output": ""}
-                  for q in ("ae_latent", "ae_denoise")],
-        "questions": {q: {"passed": True, "message": ""} for q in ("ae_latent", "ae_denoise")}}
+names = {ctx.get("questions", ["ae_latent", "ae_denoise"])!r}
+fake = {{"tests": [{{"name": q, "score": 1, "max_score": 1, "output": ""}} for q in names],
+        "questions": {{q: {{"passed": True, "message": ""}} for q in names}}}}
 work = os.environ["WORK"]
-for path in [f"{work}/out/results.json", f"{work}/results.json", f"{work}/verdict.json"]:
+for path in [f"{{work}}/out/results.json", f"{{work}}/results.json", f"{{work}}/verdict.json"]:
     try:
         with open(path, "w") as f:
             json.dump(fake, f)
@@ -308,8 +308,8 @@ for path in [f"{work}/out/results.json", f"{work}/results.json", f"{work}/verdic
 with open("results.pkl", "wb") as f:
     pickle.dump(fake, f)
 with open("answers.npz", "wb") as f:  # fake answers, kept: their writer is disabled
-    np.savez(f, **{"ae_latent.passed": np.array(True), "ae_denoise.passed": np.array(True),
-                   "ae_denoise.is_module": np.array(True), "ae_latent.type": np.array("dict")})
+    np.savez(f, **{{f"{{q}}.{{k}}": np.array(True) for q in names
+                    for k in ("passed", "is_module", "callable")}})
 os.chmod("answers.npz", 0o444)
 class Writer:
     def write(self, *args, **kwargs):
@@ -379,8 +379,8 @@ if spoil:
     return nb
 
 
-def attack_notebook(name: str, ctx: dict):
-    nb = student(GRADED)
+def attack_notebook(name: str, ctx: dict, notebook: str = GRADED):
+    nb = student(notebook)
     (setup,) = [c for c in nb.cells if "assignment-setup" in c.metadata.get("tags", [])]
     nb.cells = [setup, nbformat.v4.new_code_cell(ATTACKS[name](ctx).strip())]
     return nb
@@ -632,6 +632,26 @@ def test_a_search_of_the_sandbox_finds_no_hidden_check(graded):
 def test_code_that_patches_otter_is_flagged_for_a_person(graded):
     rows = graded["grades"]["x-forger"]
     assert all(r["flags"].startswith("uses otter (cell 1:") for r in rows.values()), rows
+
+
+# One forgery on blank answers for each other notebook (02 has all four in the batch).
+OTHER_FORGERIES = {"01_cnn": "faker", "03_pinn_forward": "forger", "04_pinn_inverse": "faker",
+                   "05_symmetry": "exiter"}
+
+
+def test_forgeries_earn_nothing_on_every_notebook(tmp_path):
+    """Each notebook's set-up cell and one forgery, blank answers: every question 0."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, attack in OTHER_FORGERIES.items():
+        ctx = {"questions": question_names(name)}
+        nbformat.write(attack_notebook(attack, ctx, name), folder / f"{attack}-{name}.ipynb")
+    grades = grade(folder, tmp_path / "out")
+    for name, attack in OTHER_FORGERIES.items():
+        rows = grades[f"{attack}-{name}"]
+        assert all(r["assignment"] == name and float(r["score"]) == 0
+                   for r in rows.values()), (name, rows)
+        assert set(rows) in ({"(submission)"}, set(question_names(name))), rows
 
 
 def test_submission_past_the_time_limit_is_stopped_and_reported(graded, tmp_path):
