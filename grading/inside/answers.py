@@ -175,6 +175,12 @@ def ae_denoise(ns: dict, queries: dict) -> dict:
     return out
 
 
+def _function(ns: dict, name: str) -> tuple[object, dict]:
+    """(the answer, its type and whether it can be called)."""
+    function = _get(ns, name)
+    return function, {"type": _type(function), "callable": np.array(callable(function))}
+
+
 def _call_in_either_precision(function: Callable, points: np.ndarray, device, grad=False):
     """``function`` of a float64 tensor, or of a float32 one when it refuses float64 (a
     float32 network)."""
@@ -191,9 +197,8 @@ def _call_in_either_precision(function: Callable, points: np.ndarray, device, gr
 def pinn_damped(ns: dict, queries: dict) -> dict:
     import torch
 
-    solution = _get(ns, "solution_damped")
+    solution, out = _function(ns, "solution_damped")
     device = ns.get("device", "cpu")
-    out = {"type": _type(solution), "callable": np.array(callable(solution))}
     if not callable(solution):
         return out
     t0, x0 = _call_in_either_precision(solution, np.zeros((1, 1)), device, grad=True)
@@ -209,9 +214,8 @@ def pinn_damped(ns: dict, queries: dict) -> dict:
 def pinn_heat_two(ns: dict, queries: dict) -> dict:
     import torch
 
-    u_two = _get(ns, "u_two")
+    u_two, out = _function(ns, "u_two")
     device = ns.get("device", "cpu")
-    out = {"type": _type(u_two), "callable": np.array(callable(u_two))}
     if not callable(u_two):
         return out
     for key in ("initial", "left", "right", "grid"):
@@ -276,8 +280,7 @@ def sym_pooling(ns: dict, queries: dict) -> dict:
 def sym_equivariant(ns: dict, queries: dict) -> dict:
     import torch
 
-    function = _get(ns, "per_atom_energies")
-    out = {"type": _type(function), "callable": np.array(callable(function))}
+    function, out = _function(ns, "per_atom_energies")
     if not callable(function):
         return out
     model = _get(ns, "SymmetricNN")()
