@@ -92,11 +92,16 @@ def _clean_page_context(app, pagename, templatename, context, doctree) -> None:
 
 
 def assignment_links(name: str, repository_url: str, hub_url: str) -> dict[str, str]:
-    """The links of a notebook page to its assignment: {"download", "colab", "hub"}."""
+    """The links of a notebook page to its assignment: {"download", "colab", "hub"}, and
+    "laptop": what ``pip install`` takes on a laptop (the course package and the student's
+    tools from the public branch ``lecture``)."""
+    from utils.assignment import course_requirement
+
     links = {"download": f"../assignments/{name}.ipynb"}
     repository_url = repository_url.rstrip("/")
     if repository_url.startswith("https://github.com/"):
         repo = repository_url.removeprefix("https://github.com/")
+        links["laptop"] = course_requirement(repository_url)
         links["colab"] = (f"https://colab.research.google.com/github/{repo}/blob/"
                           f"{ASSIGNMENTS_BRANCH}/{name}.ipynb")
         if hub_url:
@@ -122,6 +127,11 @@ def _assignment_box(app, pagename, templatename, context, doctree) -> None:
     if "hub" in links:
         parts.append(f'<a class="reference external" href="{html.escape(links["hub"])}">'
                      "all five on the JupyterHub</a>")
+    laptop = ""
+    if "laptop" in links:
+        laptop = (" On a laptop, once: <code>python -m pip install "
+                  f"&quot;{html.escape(links['laptop'])}&quot;</code>; then, in the folder of "
+                  f"the download: <code>jupyter lab {html.escape(name)}.ipynb</code>.")
     due = due_date(Path(app.srcdir), name)
     context["body"] = (
         '<div class="admonition tip assignment-links"><p class="admonition-title">'
@@ -130,7 +140,7 @@ def _assignment_box(app, pagename, templatename, context, doctree) -> None:
         + "This notebook with its graded exercises and no solutions: "
         + " · ".join(parts) + ". Run its first cell first: on Colab it installs what "
         "Colab lacks; a check cell after each question says what is still wrong, and the "
-        "last cell writes the file to hand in.</p></div>" + context["body"])
+        "last cell writes the file to hand in." + laptop + "</p></div>" + context["body"])
 
 
 def due_date(book: Path, name: str) -> str:

@@ -94,6 +94,7 @@ import sys
 
 ASSIGNMENT = "{name}"
 COURSE_PACKAGE = "{package}"
+LAPTOP_PACKAGE = "{laptop}"
 OTTER = "otter-grader=={otter}"
 
 
@@ -113,10 +114,17 @@ if "google.colab" in sys.modules:
 try:
     from utils.assignment import export, start
 except ImportError:
-    raise SetUpError("the course package `utils` is not installed here: in the course's "
-                     "folder run `make test` once (or `pip install -r requirements.txt && "
-                     "pip install -e .`), choose its kernel (.venv), and run this cell "
-                     "again") from None
+    import os
+
+    if "JUPYTERHUB_USER" in os.environ:  # on a hub only its administrator installs
+        raise SetUpError("this JupyterHub lacks the course package `utils`: tell your "
+                         "lecturer (the hub's image needs the install line of the course's "
+                         "docs/publishing.md)") from None
+    what = (f'%pip install "{{LAPTOP_PACKAGE}}"' if LAPTOP_PACKAGE
+            else "the install line of the course's web book")
+    raise SetUpError(f"the course package `utils` is not installed in this kernel's Python: "
+                     f"run {{what}} in a new cell, restart the kernel (Kernel -> Restart "
+                     "Kernel), and run this cell again") from None
 grader = start(ASSIGNMENT)"""
 
 EXPORT_MARKDOWN = """\
@@ -139,19 +147,17 @@ def due_line(name: str) -> str:
             "learning platform).\n\n")
 
 
-def course_package() -> str:
-    """What the set-up cell installs on Colab: the course package from the published
-    repository (``repository.url`` in ``_config.yml``, branch ``lecture``), or nothing
-    when none is set."""
-    from scripts.release import PUBLIC_BRANCH
+def course_package(how: str = "git") -> str:
+    """What the set-up cell installs: on Colab (``how="git"``) the course package from
+    the published repository (``repository.url`` in ``_config.yml``, branch ``lecture``,
+    which with private sources is the public repository's only source of it); on a laptop
+    (``how="archive"``, only named in its message) the package with the student's tools.
+    Nothing when no URL is set."""
     from scripts.repository_url import config
+    from utils.assignment import course_requirement
 
-    repository = config()
-    if not repository.get("url"):
-        return ""
-    # from the public branch that the deploy workflow writes (with private sources, the
-    # public repository has no other)
-    return f"dl4phys-utils @ git+{repository['url']}@{PUBLIC_BRANCH}"
+    url = config().get("url")
+    return course_requirement(url, how) if url else ""
 
 
 def master(nb, package: str | None = None):
@@ -177,7 +183,8 @@ def master(nb, package: str | None = None):
     if name is not None:  # the course's set-up cell replaces the lecture's Colab cell
         setup = nbformat.v4.new_code_cell(SETUP_CELL.format(
             name=name, otter=importlib.metadata.version("otter-grader"),
-            package=course_package() if package is None else package))
+            package=course_package() if package is None else package,
+            laptop=course_package("archive") if package is None else ""))
         setup.metadata["tags"], setup.id = [SETUP_TAG], "assignment-setup"
         cells = [setup if COLAB_TAG in c.metadata.get("tags", []) else c for c in cells]
         hand_in = nbformat.v4.new_markdown_cell(EXPORT_MARKDOWN.format(name=name,

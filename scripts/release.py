@@ -41,7 +41,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the scripts package, run as a script too
 NOTEBOOKS = ROOT / "notebooks"
-PUBLIC_BRANCH = "lecture"  # the branch the launch buttons open (the workflow writes it)
+# the branch the launch buttons open and the install lines name (the workflow writes it)
+from utils.assignment import LECTURE_BRANCH as PUBLIC_BRANCH  # noqa: I001
+
 TODAY_VARIABLE = "DL4PHYS_TODAY"
 # What the branch `lecture` holds besides the notebooks: what Binder builds (the root
 # environment.yml installs the package with `-e .`) and Colab's first cell installs.

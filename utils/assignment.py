@@ -20,19 +20,57 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import sys
 import warnings
 import zipfile
 from pathlib import Path
 
-__all__ = ["INSTALL_HINT", "SetUpError", "answered", "export", "on_colab", "start",
-           "unexecuted_cells"]
+__all__ = ["LECTURE_BRANCH", "SetUpError", "answered", "course_requirement", "export",
+           "install_hint", "on_colab", "on_hub", "start", "unexecuted_cells"]
 
-INSTALL_HINT = (
-    "install the course environment first: in the course's folder run `make test` once (or "
-    "`pip install -r requirements.txt && pip install -e .`), then choose its kernel (.venv) "
-    "and run this cell again")
+LECTURE_BRANCH = "lecture"  # the public branch the deploy workflow writes (scripts/release.py)
+
+
+def course_requirement(repository_url: str, how: str = "archive") -> str:
+    """What ``pip install`` takes to install the course package from the public branch
+    ``lecture`` of ``repository_url`` (``https://github.com/ORG/REPO``).
+
+    ``how="archive"`` (a laptop, a hub's image): the branch as GitHub's zip, no git needed,
+    with the extra ``student`` (JupyterLab, jupyterlab-myst, otter-grader, scikit-learn,
+    ipywidgets). ``how="git"`` (Colab, which has the rest): the package alone, with git.
+    """
+    url = repository_url.rstrip("/")
+    if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url):
+        raise ValueError(f"repository_url must look like https://github.com/ORG/REPO, "
+                         f"got {repository_url!r}")
+    if how == "archive":
+        return f"dl4phys-utils[student] @ {url}/archive/refs/heads/{LECTURE_BRANCH}.zip"
+    if how == "git":
+        return f"dl4phys-utils @ git+{url}@{LECTURE_BRANCH}"
+    raise ValueError(f"how must be 'archive' or 'git', got {how!r}")
+
+
+def on_hub() -> bool:
+    """Whether this kernel runs on a JupyterHub (its single-user servers set
+    ``JUPYTERHUB_USER``, and kernels inherit it)."""
+    return "JUPYTERHUB_USER" in os.environ
+
+
+def install_hint(requirement: str = "") -> str:
+    """What to do about a missing course package, addressed to who can do it: on a hub
+    only its admin can install (the student tells the lecturer); on a laptop the student
+    installs ``requirement`` (:func:`course_requirement`) into this kernel's Python."""
+    if on_hub():
+        return ("only the hub's administrator can install it: tell your lecturer that the "
+                "hub's image lacks the course package (docs/publishing.md of the course "
+                "gives the install line)")
+    what = f'%pip install "{requirement}"' if requirement else (
+        '%pip install "dl4phys-utils[student] @ <the install line of the book\'s '
+        'Assignment box>"')
+    return (f"install it into this kernel's Python: run {what} in a new cell, restart the "
+            "kernel (Kernel -> Restart Kernel), and run this cell again")
 
 
 class SetUpError(Exception):
@@ -97,7 +135,7 @@ def start(name: str):
     try:
         import otter
     except ImportError:
-        raise SetUpError(f"otter-grader is not installed: {INSTALL_HINT}") from None
+        raise SetUpError(f"otter-grader is not installed here: {install_hint()}") from None
     if on_colab():
         tests = _colab_notebook().get("metadata", {}).get("otter", {}).get("tests", {})
         if not tests:
@@ -195,4 +233,8 @@ def export(grader, name: str | None = None) -> Path:
     if not written:
         return Path()
     _stamp(written[-1], name or "submission", now)
+    where = ("in the file browser next to this notebook: right-click it, Download"
+             if on_hub() else f"in {Path.cwd()}")
+    print(f"Your submission is {written[-1]} ({where}): hand it in where your lecturer "
+          "collects the work.")
     return written[-1]

@@ -43,6 +43,7 @@ import pytest
 from nbclient import NotebookClient
 
 from scripts.assignments import OUT
+from utils.assignment import course_requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 COLAB = ROOT / "_build" / "colab"
@@ -216,14 +217,32 @@ def test_the_standin_has_colabs_stack_and_not_the_course(colab):
     assert not standin_imports(colab, "otter") and not standin_imports(colab, "utils")
 
 
-def test_without_the_course_package_the_setup_cell_says_what_to_install(colab, tmp_path):
+@pytest.mark.parametrize("where", ["laptop", "hub"])
+def test_without_the_course_package_the_setup_cell_tells_who_can_act(colab, tmp_path,
+                                                                    monkeypatch, where):
+    """On a laptop the student installs the package with the book's line; on a JupyterHub
+    only its administrator can, so the student is told to tell the lecturer, and the
+    lecturer where the image's install line is."""
+    if where == "hub":
+        monkeypatch.setenv("JUPYTERHUB_USER", "student-1")  # a hub's single-user server
+    else:
+        monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    line = course_requirement("https://github.com/example-org/dl4phys")
     nb = nbformat.read(OUT / "release" / "02_autoencoder.ipynb", as_version=4)
+    setup = nb.cells[setup_index(nb)]
+    setup.source = re.sub(r'^LAPTOP_PACKAGE = ".*"$', f'LAPTOP_PACKAGE = "{line}"',
+                          setup.source, flags=re.M)
     (tmp_path / "work").mkdir()
     run_cells(colab, nb, [setup_index(nb)], tmp_path / "work", kernel="bare-standin")
-    (error,) = [o for o in nb.cells[setup_index(nb)].outputs if o.output_type == "error"]
+    (error,) = [o for o in setup.outputs if o.output_type == "error"]
     assert error.ename == "SetUpError" and len(error.traceback) == 1, error  # no traceback
-    assert "`utils` is not installed" in error.traceback[0]
-    assert "make test" in error.traceback[0]
+    message = error.traceback[0]
+    if where == "hub":
+        assert "tell your lecturer" in message and "docs/publishing.md" in message, message
+        assert "%pip" not in message, message
+    else:
+        assert "`utils` is not installed" in message, message
+        assert f'%pip install "{line}"' in message and "restart the kernel" in message
 
 
 @pytest.fixture(scope="module")

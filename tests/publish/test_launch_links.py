@@ -11,6 +11,7 @@ repository's own ``_config.yml`` whose URL is empty, must have no launch link.
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 
 from scripts.release import public_notebook, today
 from scripts.student_edition import build_from_cache
+from utils.assignment import course_requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "_build" / "publish-check"
@@ -111,6 +113,10 @@ def test_each_page_hands_out_its_assignment(site_with_url, name):
     query = parse_qs(urlparse(hub).query)
     assert query["repo"] == [REPO] and query["targetpath"] == ["dl4phys-assignments"]
     assert query["urlpath"] == [f"lab/tree/dl4phys-assignments/{name}.ipynb"]
+    # and the laptop route's install line, the one tests/publish/test_laptop_route.py runs
+    text = html.unescape(page.read_text())
+    assert f'python -m pip install "{course_requirement(REPO)}"' in text
+    assert f"jupyter lab {name}.ipynb" in text
 
 
 @pytest.mark.parametrize("name", NAMES)
