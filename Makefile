@@ -27,7 +27,9 @@ help:
 	@echo "make publish-check  launch links with an example repository URL (after make book)"
 	@echo "make student        student notebooks + book without solutions in _build/student"
 	@echo "make assignments    otter-grader assignments in _build/assignments (student + autograder)"
-	@echo "make grade SUBMISSIONS=dir [ROSTER=csv]  grade hand-ins (plain, Moodle, Canvas), each sandboxed: grades/"
+	@echo "make grade SUBMISSIONS=dir [ROSTER=csv] [GRADES=grades] [ASSIGNMENT=name] [JOBS=n]"
+	@echo "           [TIMEOUT=900] [MEMORY=4G] [PROCESSES=512] [CPUS=1] [UNSAFE=1]"
+	@echo "                    grade hand-ins (plain, Moodle, Canvas), each sandboxed: grades/"
 	@echo "make similarity SUBMISSIONS=dir [ROSTER=csv]  the most similar pairs of students' own code: grades/similarity/"
 	@echo "make assignments-check       grading tests: sandboxed submissions, stand-in Colab (after make book)"
 	@echo "make browser-check  open every page of the built book in headless Chromium"
@@ -43,17 +45,24 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 # The whole run is logged to _build/logs/test.log (and test.xml): a failed notebook cell
-# shows its traceback there and in the terminal.
+# shows its traceback there and in the terminal. nbval's execution of each notebook also
+# fills the book's execution cache (scripts/book_cache.py: only notebooks whose every cell
+# ran without error), so make book after make test executes nothing again; progress
+# lines as the book shows them (DL4PHYS_PROGRESS=text).
+BOOK_CACHE := _build/.jupyter_cache
 test: $(STAMP)
 	@mkdir -p $(LOGS)
-	set -o pipefail; DL4PHYS_THREADS=$(THREADS) $(PY) -m pytest tests notebooks \
+	set -o pipefail; DL4PHYS_THREADS=$(THREADS) DL4PHYS_PROGRESS=text \
+		DL4PHYS_BOOK_CACHE=$(CURDIR)/$(BOOK_CACHE) $(PY) -m pytest tests notebooks \
 		--ignore=tests/student --ignore=tests/browser --ignore=tests/lab --ignore=tests/publish \
-		--ignore=tests/assignments \
+		--ignore=tests/assignments -p scripts.book_cache \
 		--nbval-lax --nbval-current-env -p no:cacheprovider -rfEs \
 		-n $(WORKERS) --dist loadfile --junitxml=$(LOGS)/test.xml 2>&1 | tee $(LOGS)/test.log
 
-# The instructor's book (every solution) executes one notebook at a time: each kernel gets
-# all the cores; it ends in _build/instructor/html. Then the assignments that the pages
+# The instructor's book (every solution) takes each notebook's outputs from the execution
+# cache (filled by make test, or by an earlier build) and executes, one at a time with all
+# the cores, only the notebooks whose code has no entry there; it ends in
+# _build/instructor/html. Then the assignments that the pages
 # hand out are built from its execution cache (nothing runs again; make assignments
 # executes the solutions under otter instead). make book then builds the public book
 # from the same cache into _build/html (what the deploy workflow publishes): graded
