@@ -2,7 +2,12 @@
 glued headline numbers beside the lecture's figures; then the lecture's own code, timed
 on the same machine in the same way (lecture_baseline.py: one notebook, fresh kernel).
 
-Writes benchmarks/results.json and benchmarks/results.md.
+Writes benchmarks/results.json and benchmarks/results.md: each notebook's wall time, the
+part of it that is the lecture's own content (kernel start and the cells before the
+notebook's first "Beyond the lecture" or "Exercises" section, from the same run), both as
+ratios to the lecture's code in the same run, and the ten slowest cells of the course,
+each also scaled to a machine where the lecture's code takes 155 s (the reference of the
+course's budgets: no cell over 20 s there).
 
 ``--lecture-content-only`` runs each notebook only up to its first "Beyond the lecture"
 or "Exercises" section (the lecture's own content, with the course's set-up and checks)
@@ -77,21 +82,40 @@ def lecture_content(nb):
     return nb
 
 
-def run_notebook(name: str, lecture_content_only: bool = False) -> tuple[float, dict]:
+def _cell_seconds(cell) -> float:
+    timing = cell.metadata.get("execution", {})
+    if "iopub.execute_input" not in timing or "shell.execute_reply" not in timing:
+        return 0.0
+    from datetime import datetime
+
+    start, end = (datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
+                  for key in ("iopub.execute_input", "shell.execute_reply"))
+    return (end - start).total_seconds()
+
+
+def run_notebook(name: str, lecture_content_only: bool = False) -> tuple[float, dict, dict]:
+    """Wall time, glued values and {"cells": [(index, seconds, first line)], "lecture_part":
+    seconds} of one notebook run in a fresh kernel."""
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    cutoff = len(lecture_content(nbformat.from_dict(nb)).cells)
     if lecture_content_only:
         nb = lecture_content(nb)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=True,
                             resources={"metadata": {"path": str(ROOT / "notebooks")}})
     start = time.perf_counter()
     client.execute(transport_encryption="auto")  # CurveZMQ, as make lab
-    return time.perf_counter() - start, glued_values(nb)
+    total = time.perf_counter() - start
+    cells = [(k, _cell_seconds(c), c.source.strip().splitlines()[0][:70] if c.source.strip()
+              else "") for k, c in enumerate(nb.cells) if c.cell_type == "code"]
+    overhead = total - sum(seconds for _, seconds, _ in cells)  # kernel start, between cells
+    lecture_part = overhead + sum(seconds for k, seconds, _ in cells if k < cutoff)
+    return total, glued_values(nb), {"cells": cells, "lecture_part": lecture_part}
 
 
 def main(with_lecture: bool = True, lecture_content_only: bool = False) -> dict:
-    times, values = {}, {}
+    times, values, profiles = {}, {}, {}
     for name in NOTEBOOKS:
-        times[name], values[name] = run_notebook(name, lecture_content_only)
+        times[name], values[name], profiles[name] = run_notebook(name, lecture_content_only)
         print(f"{name:18s} {times[name]:6.1f} s", flush=True)
     from utils import default_threads
 
@@ -101,12 +125,21 @@ def main(with_lecture: bool = True, lecture_content_only: bool = False) -> dict:
                    f"lecture's code: PyTorch's default, {torch.get_num_threads()}",
         "notebook_seconds": times,
         "course_total_seconds": sum(times.values()),
+        "lecture_part_seconds": {n: p["lecture_part"] for n, p in profiles.items()},
+        "cells": {n: p["cells"] for n, p in profiles.items()},
         "glued": values,
     }
+    result["lecture_part_total_seconds"] = sum(result["lecture_part_seconds"].values())
+    slowest = sorted(((seconds, name, k, first) for name, p in profiles.items()
+                      for k, seconds, first in p["cells"]), reverse=True)[:10]
     if with_lecture:
         import lecture_baseline
 
         result["lecture"] = lecture_baseline.main()
+        lecture_total = result["lecture"]["total_seconds"]
+        result["ratio_course"] = result["course_total_seconds"] / lecture_total
+        result["ratio_lecture_part"] = result["lecture_part_total_seconds"] / lecture_total
+        result["scale_to_155_s"] = 155 / lecture_total
     stem = "results_lecture_content" if lecture_content_only else "results"
     (HERE / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
 
@@ -116,9 +149,22 @@ def main(with_lecture: bool = True, lecture_content_only: bool = False) -> dict:
              f"Machine: {result['machine']}. Written by `make bench`. Each notebook, and the "
              "lecture's code as one notebook, runs in a fresh kernel with inline figures; "
              "times include kernel start.", "",
-             "| Notebook | Wall time (s) |", "|---|---|"]
-    lines += [f"| {n} | {t:.1f} |" for n, t in times.items()]
-    lines.append(f"| **course total** | **{result['course_total_seconds']:.1f}** |")
+             "| Notebook | Wall time (s) | its lecture content (s) |", "|---|---|---|"]
+    lines += [f"| {n} | {t:.1f} | {result['lecture_part_seconds'][n]:.1f} |"
+              for n, t in times.items()]
+    lines.append(f"| **course total** | **{result['course_total_seconds']:.1f}** | "
+                 f"**{result['lecture_part_total_seconds']:.1f}** |")
+    if with_lecture:
+        lines += ["", f"Against the lecture's code in this run ({lecture_total:.1f} s): the "
+                  f"course {result['ratio_course']:.2f}×, its lecture content "
+                  f"{result['ratio_lecture_part']:.2f}×."]
+    scale = result.get("scale_to_155_s")
+    lines += ["", "| Ten slowest cells | cell | s | s at 155 s for the lecture's code |",
+              "|---|---|---|---|"]
+    lines += [f"| {name} | {k}: `{first.replace('|', '/')}` | {seconds:.1f} | "
+              f"{seconds * scale:.1f} |" if scale else
+              f"| {name} | {k}: `{first.replace('|', '/')}` | {seconds:.1f} | |"
+              for seconds, name, k, first in slowest]
     if with_lecture:
         lines += ["", "| Lecture section (lecture's own code) | Wall time (s) |", "|---|---|"]
         lines += [f"| {n} | {t:.1f} |" for n, t in result["lecture"]["sections_seconds"].items()]

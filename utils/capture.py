@@ -19,7 +19,9 @@ checks passing with it. What a captured step must respect (the notebooks do): th
 shapes every call; tensors it reads (collocation points, data) created before, on the
 device; no ``.item()``, ``.cpu()`` or printing inside; random numbers drawn on the device
 (``torch.rand(..., device=device)``). The tensors it returns are overwritten by the next
-call: copy what you keep (``history[epoch] = loss``, a device tensor: no host sync).
+call: copy what you keep (``history[epoch] = loss``, a device tensor: no host sync). A
+learning-rate schedule stepped outside the step (``CosineAnnealingLR``, as notebook 03
+does) works: the captured optimizer reads its learning rate from a device tensor.
 """
 
 from __future__ import annotations
@@ -90,6 +92,11 @@ class _CudaGraphStep:
                         raise ValueError("optimizers must not have stepped yet: wrap the step "
                                          "before training (capturable state is created then)")
                     group["capturable"] = True
+                    if not isinstance(group["lr"], torch.Tensor):  # a captured float lr is
+                        # frozen in the graph; a device tensor is read at every replay, and
+                        # learning-rate schedulers update it in place (fill_)
+                        group["lr"] = torch.tensor(float(group["lr"]),
+                                                   device=group["params"][0].device)
         self.step, self.warmup, self.calls = step, warmup, 0
         self.graph: torch.cuda.CUDAGraph | None = None
         self.output: Any = None
