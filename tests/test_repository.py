@@ -62,3 +62,71 @@ def test_code_and_notebooks_are_ruff_clean():
         cwd=ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _closure(names: set[str]) -> set[str]:
+    """The installed distributions that ``names`` need, recursively (normalized names;
+    markers and extras of the dependencies are not evaluated: an over-estimate)."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen, todo = set(), [canonicalize_name(n) for n in names]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            needed = requires(name) or []
+        except PackageNotFoundError:
+            continue
+        todo += [canonicalize_name(Requirement(r).name) for r in needed
+                 if "extra ==" not in r]
+    return seen
+
+
+def imported_modules(sources: list[str]) -> set[str]:
+    found = set()
+    for source in sources:
+        found |= set(re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", source, re.M))
+    return found
+
+
+# imported only where present: Colab's own module; myst-nb, without which utils.glue
+# does nothing (the book has it, a student's notebook does not need it)
+OPTIONAL = {"google", "myst_nb"}
+
+
+def missing_from_the_student_install(modules: set[str], declared: set[str]) -> list[str]:
+    """Third-party modules whose distribution ``declared`` (and what it needs) lacks."""
+    import sys
+    from importlib.metadata import packages_distributions
+
+    from packaging.utils import canonicalize_name
+
+    provided, closure = packages_distributions(), _closure(declared)
+    return sorted(m for m in modules - {"utils", *OPTIONAL}
+                  if m not in sys.stdlib_module_names and m in provided
+                  and not {canonicalize_name(d) for d in provided[m]} & closure)
+
+
+def test_the_student_install_line_brings_everything_the_notebooks_import():
+    """What a laptop or a hub image gets from ``dl4phys-utils[student]`` (docs/students.md)
+    covers every module that the notebooks and the package import."""
+    from packaging.requirements import Requirement
+
+    project = __import__("tomllib").loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {Requirement(r).name for r in project["dependencies"]
+                + project["optional-dependencies"]["student"]}
+    sources = [(p.read_text()) for p in (ROOT / "utils").glob("*.py")]
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        sources += ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                    if c["cell_type"] == "code"]
+    modules = imported_modules(sources)
+    assert {"torch", "sklearn", "ipywidgets", "otter"} <= modules
+    assert missing_from_the_student_install(modules, declared) == []
+    # and it would notice a missing one: scikit-learn left out of the extra
+    assert missing_from_the_student_install(modules, declared - {"scikit-learn"}) == [
+        "sklearn"]
