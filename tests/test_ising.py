@@ -13,12 +13,15 @@ import pytest
 
 from utils.ising import (
     ONSAGER_TC,
+    autocorrelation_time,
+    binder_cumulant,
     energy,
     ising_dataset,
     magnetization,
     onsager_energy,
     onsager_magnetization,
     sample,
+    seen_in,
 )
 
 N_SIGMA = 5.0
@@ -182,3 +185,71 @@ def test_exact_functions_reject_bad_temperatures():
         onsager_energy(0.0)
     with pytest.raises(ValueError, match="T"):
         onsager_magnetization([1.0, -2.0])
+
+
+# ----------------------------------------------------------------------------- analysis tools
+def test_binder_cumulant_is_two_thirds_when_ordered_and_exact_for_independent_spins():
+    ordered = np.concatenate([np.ones((5, 4, 4)), -np.ones((5, 4, 4))])
+    assert binder_cumulant(magnetization(ordered)) == pytest.approx(2 / 3, abs=1e-12)
+    # every state of a 4 x 4 lattice once = independent spins: <m^2> = 1/N and
+    # <m^4> = (3N^2 - 2N)/N^4, so U = 2/(3N) exactly
+    states = np.array(list(itertools.product((-1, 1), repeat=16)), dtype=np.int8)
+    m = magnetization(states.reshape(-1, 4, 4))
+    assert binder_cumulant(m) == pytest.approx(2 / 48, abs=1e-12)
+    # one value per row along the last axis
+    both = binder_cumulant(np.stack([m, np.resize(magnetization(ordered), m.size)]))
+    assert both == pytest.approx([2 / 48, 2 / 3], abs=1e-12)
+    with pytest.raises(ValueError, match="m must"):
+        binder_cumulant(np.ones(1))
+    with pytest.raises(ValueError, match="all zero"):
+        binder_cumulant(np.zeros(4))
+
+
+def test_binder_cumulant_curves_cross_near_onsager_tc():
+    """U_8 above U_16 above T_c and below it under T_c: the crossing brackets T_c."""
+    def u(L, T, seed):
+        configs, _ = sample(L, [T], 2000, n_equilibrate=200, n_between=2, method="wolff",
+                            seed=seed)
+        return binder_cumulant(magnetization(configs))
+
+    below, above = ONSAGER_TC - 0.15, ONSAGER_TC + 0.15
+    assert u(16, below, 1) > u(8, below, 2)   # the larger lattice is more ordered below T_c
+    assert u(16, above, 3) < u(8, above, 4)   # and less ordered above it
+
+
+def test_autocorrelation_time_of_an_ar1_process_and_of_white_noise():
+    """AR(1) x_t = phi x_(t-1) + noise has tau_int = (1 + phi) / (2 (1 - phi)) exactly.
+
+    Tolerance: the estimator's standard error is tau sqrt(2 (2W + 1) / n) (Sokal) with
+    window W ~ 6 tau: 0.14 for phi = 0.8 (tau = 4.5) and n = 10^5; we allow 5 sigma.
+    """
+    rng = np.random.default_rng(0)
+    n, phi = 100_000, 0.8
+    noise = rng.standard_normal(n)
+    x = np.empty(n)
+    x[0] = noise[0]
+    for t in range(1, n):
+        x[t] = phi * x[t - 1] + noise[t]
+    assert autocorrelation_time(x) == pytest.approx(4.5, abs=0.7)
+    assert autocorrelation_time(noise) == pytest.approx(0.5, abs=0.05)
+
+
+def test_autocorrelation_time_rejects_what_has_none():
+    with pytest.raises(ValueError, match="series"):
+        autocorrelation_time(np.ones((3, 3)))
+    with pytest.raises(ValueError, match="constant"):
+        autocorrelation_time(np.ones(10))
+    with pytest.raises(ValueError, match="window"):
+        autocorrelation_time(np.arange(10.0), window=0)
+
+
+def test_seen_in_finds_copies_and_global_flips_and_nothing_else():
+    rng = np.random.default_rng(1)
+    train = rng.choice(np.array([-1, 1], dtype=np.int8), size=(20, 1, 6, 6))
+    test = np.concatenate([train[:3], -train[3:5], rng.choice(np.array([-1, 1], dtype=np.int8),
+                                                                  size=(4, 1, 6, 6))])
+    assert seen_in(train, test).tolist() == [True] * 5 + [False] * 4
+    assert seen_in(train, test, up_to_flip=False).tolist() == [True] * 3 + [False] * 6
+    assert seen_in(train.astype(np.float32), test[:, 0]).sum() == 5  # dtype and channel axis
+    with pytest.raises(ValueError, match="same L"):
+        seen_in(train, np.ones((2, 4, 4)))

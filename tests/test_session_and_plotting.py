@@ -66,7 +66,7 @@ def test_setup_prints_lecture_line_and_applies_style(capsys):
     assert out.startswith(f"PyTorch {torch.__version__}, device: cpu")
     assert device.type == "cpu"
     assert list(plt.rcParams["figure.figsize"]) == [6, 4]
-    assert plt.rcParams["font.size"] == 9
+    assert plt.rcParams["font.size"] >= 11  # legible on a projector
     assert set(versions()) >= {"python", "torch", "numpy", "scipy", "matplotlib"}
 
 
@@ -105,6 +105,10 @@ def test_show_spins_names_expected_shape():
 def test_show_filters_grid_and_shape_check():
     fig, axes = show_filters(torch.randn(16, 1, 3, 3), ncols=8)
     assert axes.shape == (2, 8)
+    assert min(t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()) >= 11
+    assert any(ax.get_ylabel() == "weight" for ax in fig.axes)  # the colour bar says what
+    plt.close(fig)
+    fig, axes = show_filters(torch.randn(3, 3, 3), ncols=8)  # fewer filters than columns
     plt.close(fig)
     with pytest.raises(ValueError, match=r"\(n, 1, k, k\)"):
         show_filters(np.ones((3, 3)))

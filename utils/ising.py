@@ -38,6 +38,9 @@ __all__ = [
     "ising_dataset",
     "magnetization",
     "energy",
+    "binder_cumulant",
+    "autocorrelation_time",
+    "seen_in",
     "onsager_magnetization",
     "onsager_energy",
 ]
@@ -285,6 +288,78 @@ def energy(configs) -> np.ndarray | float:
     arr = _check_configs(configs).astype(np.int32)
     bonds = arr * np.roll(arr, 1, axis=-1) + arr * np.roll(arr, 1, axis=-2)
     return -bonds.mean(axis=(-2, -1), dtype=np.float64)
+
+
+def binder_cumulant(m, axis: int = -1) -> np.ndarray | float:
+    """Binder's cumulant U = 1 - <m^4> / (3 <m^2>^2) of magnetisations ``m`` along ``axis``.
+
+    ``m`` holds one magnetisation per configuration (:func:`magnetization`), e.g. shape
+    ``(n_temperatures, n_samples)`` for one U per temperature. U -> 2/3 deep in the
+    ordered phase and -> 0 in the disordered one; curves U(T) of different L cross near
+    T_c with only small corrections to scaling, which makes the crossing an estimate of
+    T_c that needs no labels (Binder 1981).
+    """
+    m = np.asarray(m, dtype=float)
+    if m.ndim == 0 or m.shape[axis] < 2 or not np.all(np.isfinite(m)):
+        raise ValueError(f"m must hold at least 2 finite magnetisations along axis {axis}, "
+                         f"got shape {m.shape}")
+    m2 = np.mean(m**2, axis=axis)
+    if np.any(m2 == 0):
+        raise ValueError("m is all zero along axis: the Binder cumulant is undefined")
+    u = 1.0 - np.mean(m**4, axis=axis) / (3.0 * m2**2)
+    return u if u.ndim else float(u)
+
+
+def autocorrelation_time(series, window: float = 6.0) -> float:
+    """Integrated autocorrelation time of a 1-D time series, in units of its step.
+
+    tau = 1/2 + sum_{t>=1} rho(t), summed up to the first lag t >= ``window`` * tau
+    (Sokal's self-consistent window). Samples ``n`` steps apart have correlation of
+    about exp(-n / tau), and N samples carry about N / (2 tau) independent ones.
+    """
+    x = np.asarray(series, dtype=float)
+    if x.ndim != 1 or x.size < 4 or not np.all(np.isfinite(x)):
+        raise ValueError(f"series must be a finite 1-D array of at least 4 values, got shape "
+                         f"{x.shape}")
+    if not (np.isfinite(window) and window > 0):
+        raise ValueError(f"window must be finite and > 0, got {window!r}")
+    x = x - x.mean()
+    n = x.size
+    spectrum = np.fft.rfft(x, 2 * n)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
+    if acf[0] == 0:
+        raise ValueError("series is constant: its autocorrelation time is undefined")
+    rho = acf / acf[0]
+    tau = 0.5
+    for t in range(1, n):
+        tau += rho[t]
+        if t >= window * tau:
+            break
+    return float(tau)
+
+
+def seen_in(reference, configs, *, up_to_flip: bool = True) -> np.ndarray:
+    """For each configuration in ``configs``, whether it also occurs in ``reference``.
+
+    Both have shape (..., L, L) with the same L (a channel axis of size 1 is fine).
+    With ``up_to_flip`` a configuration also counts as seen when its global spin flip
+    is in ``reference`` (the Hamiltonian cannot tell the two apart). Returns a boolean
+    array of shape ``(len(configs),)``.
+    """
+    ref = _check_configs(reference)
+    new = _check_configs(configs)
+    if ref.shape[-2:] != new.shape[-2:]:
+        raise ValueError(f"reference and configs must have the same L, got shapes "
+                         f"{ref.shape} and {new.shape}")
+
+    def keys(arr):
+        flat = np.sign(arr.reshape(-1, arr.shape[-1] * arr.shape[-2])).astype(np.int8)
+        if up_to_flip:
+            flat = np.where(flat[:, :1] < 0, -flat, flat)  # first spin up: one of each pair
+        return [row.tobytes() for row in flat]
+
+    known = set(keys(ref))
+    return np.array([k in known for k in keys(new)], dtype=bool)
 
 
 # ----------------------------------------------------------------------------- exact results
