@@ -25,7 +25,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "student"
 CACHE = ROOT / "_build" / ".jupyter_cache"  # jupyter-book's execution cache
-BOOK_FILES = ["intro.md", "summary.md", "references.md", "execution_statistics.md",
+BOOK_FILES = ["intro.md", "summary.md", "notation.md", "references.md", "execution_statistics.md",
               "references.bib", "_toc.yml"]
 SOLUTION_TAG = "solution"
 TEST_TAG = "otter-test"

@@ -73,3 +73,16 @@ def test_notebook_metadata_is_what_jupyterlab_writes_back(name):
     meta = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())["metadata"]
     assert set(meta) <= {"kernelspec", "language_info"}, set(meta)
     assert meta["kernelspec"]["name"] == "python3"
+
+
+# A projector shows about 30 lines of code at a size the back row can read (JupyterLab,
+# 1080p, 18-pt code font). Worked solutions are read at a desk, not projected.
+PROJECTOR_LINES = 30
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_code_cells_fit_on_a_projector(name):
+    long = [(i, len(_source(c).splitlines())) for i, c in enumerate(_cells(name))
+            if c["cell_type"] == "code" and "solution" not in c["metadata"].get("tags", [])
+            and len(_source(c).splitlines()) > PROJECTOR_LINES]
+    assert not long, f"{name}: code cells longer than {PROJECTOR_LINES} lines: {long}; split them"
