@@ -37,6 +37,8 @@ NOTEBOOKS = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "
 HEADLINES = [
     ("01_cnn", "cnn_test_acc", ".3f", "0.997"),
     ("01_cnn", "tc_estimate", ".4f", "(Onsager 2.2692)"),
+    ("01_cnn", "tc_binder", ".4f", "(Onsager 2.2692)"),
+    ("01_cnn", "tc_confusion", ".2f", "(Onsager 2.2692)"),
     ("02_autoencoder", "ae_final_loss", ".3f", "0.447"),
     ("02_autoencoder", "ae_latent_corr_m", ".3f", ""),
     ("02_autoencoder", "pca_corr_m", ".4f", ""),
@@ -51,10 +53,14 @@ HEADLINES = [
     ("04_pinn_inverse", "alpha_pinn", ".5f", ""),
     ("04_pinn_inverse", "alpha_lsq", ".5f", ""),
     ("04_pinn_inverse", "alpha_lsq_se", ".5f", ""),
+    ("04_pinn_inverse", "lsq_spread_over_crb", ".3f", ""),
+    ("04_pinn_inverse", "pinn_spread_over_crb", ".2f", ""),
     ("05_symmetry", "mlp_perm_gap", ".3f", "0.038"),
     ("05_symmetry", "deepsets_perm_gap", ".0e", "0"),
     ("05_symmetry", "mlp_test_mse_permuted", ".3f", ""),
     ("05_symmetry", "deepsets_test_mse_permuted", ".4f", ""),
+    ("05_symmetry", "wide_mlp_aug_test_mse_permuted", ".3f", ""),
+    ("05_symmetry", "pair_additive_rmse_5", ".3f", ""),
 ]
 
 
