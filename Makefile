@@ -73,10 +73,10 @@ book-instructor: $(STAMP)
 		$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	rm -rf _build/instructor/html && mkdir -p _build/instructor
 	mv _build/html _build/instructor/html
-	$(PY) scripts/assignments.py --from-book-cache
+	$(PY) -m scripts.assignments --from-book-cache
 
 book: book-instructor
-	$(PY) scripts/release.py --site
+	$(PY) -m scripts.release --site
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --KernelManager.transport_encryption=auto notebooks
@@ -92,7 +92,7 @@ publish-check: $(STAMP)
 		| tee $(LOGS)/publish-check.log
 
 student: book
-	$(PY) scripts/student_edition.py
+	$(PY) -m scripts.student_edition
 	$(PY) -m pytest tests/student -p no:cacheprovider -rfEs
 
 # Each notebook is executed once, by otter assign, which refuses to finish unless the
@@ -100,7 +100,7 @@ student: book
 # FROM_BOOK=1 (CI, deploy): nothing is executed again; make book's execution cache must
 # show every cell, the test cells included, run without error.
 assignments: $(STAMP)
-	DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} $(PY) scripts/assignments.py \
+	DL4PHYS_PROGRESS=text DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} $(PY) -m scripts.assignments \
 		$(if $(FROM_BOOK),--from-book-cache)
 
 # make grade SUBMISSIONS=folder: every submission in its own sandbox (bubblewrap), JOBS at
@@ -117,14 +117,14 @@ PROCESSES ?= 512
 CPUS      ?= 1
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [ROSTER=roster.csv] [GRADES=grades] [ASSIGNMENT=name] [JOBS=n] [TIMEOUT=s] [MEMORY=4G] [PROCESSES=n] [CPUS=n] [UNSAFE=1]"; exit 2; }
-	$(PY) grading/batch.py "$(SUBMISSIONS)" --grades "$(GRADES)" $(if $(ROSTER),--roster "$(ROSTER)") \
+	$(PY) -m grading.batch "$(SUBMISSIONS)" --grades "$(GRADES)" $(if $(ROSTER),--roster "$(ROSTER)") \
 		--timeout $(TIMEOUT) --memory $(MEMORY) \
 		--processes $(PROCESSES) --cpus $(CPUS) $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(UNSAFE),--unsafe)
 
 similarity: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make similarity SUBMISSIONS=folder [ROSTER=roster.csv] [GRADES=grades]"; exit 2; }
-	$(PY) grading/similarity.py "$(SUBMISSIONS)" --grades "$(GRADES)" $(if $(ROSTER),--roster "$(ROSTER)")
+	$(PY) -m grading.similarity "$(SUBMISSIONS)" --grades "$(GRADES)" $(if $(ROSTER),--roster "$(ROSTER)")
 
 # The two files side by side (pytest-xdist, one worker each): the sandboxed batch (its
 # JOBS grade at once) and Run All of the five student notebooks on the stand-in Colab.
@@ -141,13 +141,13 @@ browser-check: $(STAMP)
 # Like the book, one notebook at a time on an idle machine: all cores, as the lecture's
 # code gets (DL4PHYS_THREADS=1 make bench: what a 2-core laptop gets by default).
 bench: $(STAMP)
-	cd benchmarks && DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} ../$(PY) course_benchmark.py
+	DL4PHYS_THREADS=$${DL4PHYS_THREADS:-$(NPROC)} $(PY) -m benchmarks.course_benchmark
 
 bench-ising: $(STAMP)
-	cd benchmarks && ../$(PY) ising_speed.py
+	$(PY) -m benchmarks.ising_speed
 
 lint: $(STAMP)
-	$(PY) -m ruff check conftest.py utils tests benchmarks scripts notebooks _ext
+	$(PY) -m ruff check conftest.py course utils grading tests benchmarks scripts notebooks _ext
 
 clean:
 	rm -rf _build .jupyter_cache

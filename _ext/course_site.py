@@ -35,10 +35,13 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ExtensionError
 
+from course import config as course_config
+from course.branches import ASSIGNMENTS_BRANCH, HUB_FOLDER
+from course.config import ConfigError
+from course.paths import RELEASE
+from course.schedule import day_text, schedule
+
 MATHJAX_ENTRY = "mathjax/es5/tex-mml-chtml.js"
-RELEASE = Path("_build") / "assignments" / "release"
-ASSIGNMENTS_BRANCH = "assignments"  # published by .github/workflows/book.yml
-HUB_FOLDER = "dl4phys-assignments"  # where nbgitpuller puts them in a student's home
 
 
 def mathjax_static_dir() -> Path:
@@ -144,27 +147,18 @@ def _assignment_box(app, pagename, templatename, context, doctree) -> None:
 
 
 def due_date(book: Path, name: str) -> str:
-    """"25 January 2027" from ``course.assignments.NAME.due`` of the book's _config.yml."""
-    import datetime as dt
-
-    import yaml
-
+    """"25 January 2027" from the schedule in the book's ``_config.yml`` ("" if none)."""
     try:
-        config = yaml.safe_load((book / "_config.yml").read_text()) or {}
-        due = ((config.get("course") or {}).get("assignments") or {}).get(name, {}).get("due")
-        day = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due))
-    except (OSError, ValueError, TypeError, AttributeError):
-        return ""
-    return f"{day.day} {day:%B %Y}"
+        entry = schedule(course_config.load(book / "_config.yml")).get(name)
+    except ConfigError:
+        return ""  # the build's own check of the schedule (make book) says what is wrong
+    return day_text(entry.due) if entry and entry.due else ""
 
 
 def release_dir() -> Path | None:
-    """``_build/assignments/release`` of the course checkout: above this file, also when
-    the book is built from a copy inside ``_build`` (the student edition, publish-check)."""
-    for folder in Path(__file__).resolve().parents:
-        if (folder / RELEASE).is_dir():
-            return folder / RELEASE
-    return None
+    """``_build/assignments/release`` of the course checkout (``make assignments``), also
+    when the book is built from a copy inside ``_build`` (the student edition, publish-check)."""
+    return RELEASE if RELEASE.is_dir() else None
 
 
 def _copy_assignments(app, exception) -> None:

@@ -6,7 +6,7 @@ its test cells), then, in the same kernel, re-run the question's solution cell w
 other training seeds, and its test cells with other test-data seeds, and record whether
 every test passes and what the solution cell printed last.
 
-    cd benchmarks && ../.venv/bin/python assignment_seeds.py [NAME ...]
+    .venv/bin/python -m benchmarks.assignment_seeds [NAME ...]
 
 Needs ``make assignments`` first. Writes ``assignment_seeds.md``. Takes about as long as
 executing the notebooks once, plus a few seconds of training per seed.
@@ -23,9 +23,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from scripts.assignments import OUT, block_boundary  # noqa: E402
+from course.markup import block_boundary
+from course.paths import ASSIGNMENTS as OUT
+from course.paths import ROOT
 
 TRAINING_SEEDS = [1, 2, 3, 4]  # besides the notebook's own
 TEST_SEED_SHIFTS = [0, 1]  # test data seed + shift
@@ -139,7 +139,7 @@ def main() -> None:
     names = sys.argv[1:] or sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
     rows = [row for name in names for row in run(name)]
     lines = ["# Assignment tests with other seeds", "",
-             "`cd benchmarks && ../.venv/bin/python assignment_seeds.py`: each trained answer "
+             "`.venv/bin/python -m benchmarks.assignment_seeds`: each trained answer "
              "re-run with other training seeds, its tests with their data seeds shifted.", "",
              "| Notebook | Question | Training seed | Test seed shift | All tests pass | "
              "Solution printed / failure |", "|---|---|---|---|---|---|"]

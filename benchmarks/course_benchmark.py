@@ -139,7 +139,7 @@ def main(with_lecture: bool = True, lecture_content_only: bool = False) -> dict:
     slowest = sorted(((seconds, name, k, first) for name, p in profiles.items()
                       for k, seconds, first in p["cells"]), reverse=True)[:10]
     if with_lecture:
-        import lecture_baseline
+        from benchmarks import lecture_baseline
 
         result["lecture"] = lecture_baseline.main()
         lecture_total = result["lecture"]["total_seconds"]

@@ -1,6 +1,6 @@
 """Every notebook on the GPU and on two CPU cores of the same machine: time and checks.
 
-    python benchmarks/gpu_check.py [--cpus 8,9] [--devices cuda,cpu] [NAME ...]
+    python -m benchmarks.gpu_check [--cpus 8,9] [--devices cuda,cpu] [NAME ...]
 
 Each notebook's code cells run one after another in a fresh IPython shell (a subprocess
 per notebook and device), as a student's kernel runs them, check cells included: a

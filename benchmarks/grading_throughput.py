@@ -5,7 +5,7 @@ which scores full marks) are graded by ``grading/batch.py`` twice in one run, ea
 submission sandboxed as in ``make grade``: with ``--jobs 1`` and with ``--jobs J`` (default:
 the number of cores). The grades of the two runs must be identical.
 
-    cd benchmarks && ../.venv/bin/python grading_throughput.py [--copies N] [--jobs J] [NAME ...]
+    .venv/bin/python -m benchmarks.grading_throughput [--copies N] [--jobs J] [NAME ...]
 
 Needs ``make assignments`` first. Writes ``grading_throughput.md`` and ``.json``. Time it
 on an otherwise idle machine: it measures the machine as much as the grader.
@@ -25,17 +25,16 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from scripts.assignments import OUT  # noqa: E402
+from course.paths import ASSIGNMENTS as OUT
+from course.paths import ROOT
 
 NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
 
 
 def grade(folder: Path, out: Path, jobs: int) -> tuple[float, list[dict]]:
     start = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "grading" / "batch.py"), str(folder),
-                    "--grades", str(out), "--jobs", str(jobs)], check=True)
+    subprocess.run([sys.executable, "-m", "grading.batch", str(folder),
+                    "--grades", str(out), "--jobs", str(jobs)], check=True, cwd=ROOT)
     seconds = time.perf_counter() - start
     with open(run_folder(out) / "grades.csv") as f:
         return seconds, list(csv.DictReader(f))
@@ -77,7 +76,7 @@ def main() -> None:
     (Path(__file__).with_name("grading_throughput.json")).write_text(
         json.dumps({"machine": machine, "rows": rows}, indent=1))
     lines = ["# Grading throughput", "",
-             f"`cd benchmarks && ../.venv/bin/python grading_throughput.py`: {args.copies} "
+             f"`.venv/bin/python -m benchmarks.grading_throughput`: {args.copies} "
              f"copies of each solution, graded sandboxed one at a time and {args.jobs} at a "
              f"time ({machine}).", "",
              "| Notebook | serial (s) | parallel (s) | per hour, serial | per hour, parallel "

@@ -13,9 +13,9 @@ import json
 import time
 from pathlib import Path
 
-import lecture_code
 import numpy as np
 
+from benchmarks import lecture_code
 from utils.ising import sample
 
 L = 16

@@ -16,9 +16,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import lecture_code
 import nbformat
 from nbclient import NotebookClient
+
+from benchmarks import lecture_code
 
 HERE = Path(__file__).resolve().parent
 

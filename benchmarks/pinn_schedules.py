@@ -8,7 +8,7 @@ time and the recovered alpha (true 0.1). Same network, points, loss weights and 
 loss as the notebooks (the cells are reproduced here without plotting), PyTorch threads
 as ``utils.setup`` gives them (``DL4PHYS_THREADS``). Writes ``pinn_schedules.md``.
 
-    cd benchmarks && DL4PHYS_THREADS=2 ../.venv/bin/python pinn_schedules.py
+    DL4PHYS_THREADS=2 .venv/bin/python -m benchmarks.pinn_schedules
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def main() -> None:
                "PyTorch threads")
     (HERE / "pinn_schedules.md").write_text(
         "# The lecture's long PINN trainings against the notebooks' shorter ones\n\n"
-        f"`cd benchmarks && ../.venv/bin/python pinn_schedules.py` ({machine}).\n\n"
+        f"`.venv/bin/python -m benchmarks.pinn_schedules` ({machine}).\n\n"
         + "\n".join(rows) + "\n")
 
 

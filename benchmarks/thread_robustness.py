@@ -6,7 +6,7 @@ beside one busy process (a pure-Python loop, like another kernel training on one
 and prints the wall times and their ratio. Nothing else may run meanwhile: the idle runs
 must be idle.
 
-    cd benchmarks && ../.venv/bin/python thread_robustness.py 02_autoencoder --threads 2 1
+    .venv/bin/python -m benchmarks.thread_robustness 02_autoencoder --threads 2 1
 
 Writes thread_robustness.json beside this file.
 """

@@ -38,18 +38,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from grading import handin
 
 MOODLE = re.compile(
     r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)(?:_(?P<rest>.+))?$")
 CANVAS = re.compile(r"^(?P<name>[a-z]+)_(?P<late>LATE_)?(?P<id>\d+)_(?P<sub>\d+)_(?P<rest>.+)$")
 EXPORTED = re.compile(r"^(?P<assignment>[\w-]+?)_\d{4}_\d{2}_\d{2}T\d{2}_\d{2}_\d{2}$")
-META = "submission.json"  # what the export cell writes into its zip
 UTC = dt.timezone.utc
 
 
@@ -174,30 +173,6 @@ def identify(hand_in: HandIn, roster: list[Student] | None) -> Student | str:
     return f"'{hand_in.named}' is not on the roster"
 
 
-def notebook_and_time(path: Path) -> tuple[dict | None, dt.datetime, str]:
-    """(the notebook, when it was handed in, where that time comes from)."""
-    mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    try:
-        if path.suffix == ".zip":
-            with zipfile.ZipFile(path) as archive:
-                names = [n for n in archive.namelist()
-                         if n.endswith(".ipynb") and "/." not in "/" + n]
-                if len(names) != 1 or archive.getinfo(names[0]).file_size > 200 << 20:
-                    return None, mtime, "the file's time"
-                nb = json.loads(archive.read(names[0]))
-                if META in archive.namelist():
-                    meta = json.loads(archive.read(META))
-                    when = dt.datetime.fromisoformat(meta["exported_at"])
-                    return nb, when.astimezone(UTC), "the export cell"
-                when = dt.datetime(*archive.getinfo(names[0]).date_time, tzinfo=UTC)
-                return nb, when, "the notebook's time in the zip"
-        if path.suffix == ".ipynb":
-            return json.loads(path.read_bytes()), mtime, "the file's time"
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
-        pass
-    return None, mtime, "the file's time"
-
-
 def collect(folder: Path, roster: list[Student] | None = None,
             due: dict[str, dt.datetime] | None = None, assignment: str | None = None
             ) -> Collection:
@@ -216,14 +191,17 @@ def collect(folder: Path, roster: list[Student] | None = None,
             out.problems.append(f"{rel}: {who}")
             continue
         hand_in.student = who
-        nb, hand_in.time, hand_in.time_from = notebook_and_time(hand_in.path)
+        try:
+            read = handin.read(hand_in.path)
+            named, hand_in.time, hand_in.time_from = (handin.assignment_name(read.nb),
+                                                      read.time, read.time_from)
+        except handin.NotGradable:  # graded as one row saying why (grading/batch.py)
+            named, hand_in.time_from = "", "the file's time"
+            hand_in.time = dt.datetime.fromtimestamp(hand_in.path.stat().st_mtime, UTC)
         if layout != "plain":  # the LMS's own record of the upload, not the student's
             hand_in.time = dt.datetime.fromtimestamp(hand_in.path.stat().st_mtime, UTC)
             hand_in.time_from = f"the {layout.capitalize()} download"
-        meta = (nb or {}).get("metadata", {}) if isinstance(nb, dict) else {}
-        otter = meta.get("otter", {}) if isinstance(meta, dict) else {}
-        hand_in.assignment = assignment or (otter.get("assignment_name", "")
-                                            if isinstance(otter, dict) else "") or ""
+        hand_in.assignment = assignment or named
         groups.setdefault((who.key, hand_in.assignment), []).append(hand_in)
     for (key, name), group in sorted(groups.items()):
         deadline = (due or {}).get(name)

@@ -19,7 +19,7 @@ The late policy is ``course.late`` in ``_config.yml``: ``{policy: flag}`` (marke
 changed), ``{policy: penalty, per_day: 0.1}`` (a tenth of the points off per day or part
 of a day late) or ``{policy: refuse}``, each with an optional ``after_days: N`` past
 which a submission scores 0 ("not accepted"). An assignment is due at the end of its
-``due`` day (23:59:59) in ``course.timezone`` (default UTC).
+``due`` day (23:59:59) in ``course.timezone`` (default UTC; :mod:`course.schedule`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
+
+from course import config as course_config
 
 BOOK = ["student", "name", "email", "assignment", "score", "max", "days_late", "total",
         "late_note", "submitted", "file", "run"]
@@ -43,8 +45,10 @@ class LatePolicy:
     after_days: int | None = None  # later than this many days: not accepted
 
     @classmethod
-    def from_config(cls, course: dict | None) -> LatePolicy:
-        late = (course or {}).get("late") or {}
+    def from_config(cls, course: dict | None = None) -> LatePolicy:
+        """The policy of ``course`` (a ``course:`` section; None: the course's own)."""
+        course = course_config.course() if course is None else course
+        late = course.get("late") or {}
         where = "course.late in _config.yml"
         if not isinstance(late, dict) or set(late) - {"policy", "per_day", "after_days"}:
             raise ValueError(f"{where} must be {{policy: flag|penalty|refuse, per_day: "
@@ -74,35 +78,6 @@ class LatePolicy:
             factor = max(0.0, 1 - self.per_day * days_late)
             return round(score * factor, 4), f"{days}: {1 - factor:.0%} of the points off"
         return score, f"{days} (marked, not penalised)"
-
-
-def due_moments(course: dict | None,
-                due_dates: dict[str, dt.date | None]) -> dict[str, dt.datetime]:
-    """{assignment: the end of its due day in ``course.timezone``}, in UTC."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(str((course or {}).get("timezone") or "UTC"))
-    return {name: dt.datetime.combine(day, dt.time(23, 59, 59), zone).astimezone(dt.timezone.utc)
-            for name, day in due_dates.items() if day is not None}
-
-
-def course_config() -> dict:
-    """``course:`` of the course's _config.yml."""
-    import yaml
-
-    root = Path(__file__).resolve().parents[1]
-    return (yaml.safe_load((root / "_config.yml").read_text()) or {}).get("course") or {}
-
-
-def term_due(course: dict | None = None) -> dict[str, dt.datetime]:
-    """{assignment: the moment it is due} from the schedule (see :func:`due_moments`)."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from scripts.release import schedule
-
-    course = course_config() if course is None else course
-    return due_moments(course, {n: a.due for n, a in schedule().items()})
 
 
 def days_late(submitted: dt.datetime | None, due: dt.datetime | None) -> int:

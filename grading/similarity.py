@@ -29,10 +29,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from grading.collect import collect, notebook_and_time, read_roster  # noqa: E402
-from grading.gradebook import term_due  # noqa: E402
+from course.paths import GRADES
+from course.schedule import term_due
+from grading import handin
+from grading.collect import collect, read_roster
+from grading.grader import handed_out_notebook
 
 K, WINDOW = 10, 4  # tokens per fingerprint and winnowing window: answers here are short
 
@@ -56,19 +57,14 @@ def own_code(nb: dict, handed_out: dict | None) -> str:
     given = set()
     for cell in (handed_out or {}).get("cells", []):
         if cell.get("cell_type") == "code":
-            given |= {line.strip() for line in _source(cell).splitlines()}
+            given |= {line.strip() for line in handin.source(cell).splitlines()}
     lines = []
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
-            lines += [line for line in _source(cell).splitlines()
+            lines += [line for line in handin.source(cell).splitlines()
                       if line.strip() and line.strip() not in given
                       and not line.lstrip().startswith(("%", "!"))]
     return "\n".join(lines) + "\n"
-
-
-def _source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def compare(codes: dict[str, str]) -> list[Pair]:
@@ -124,20 +120,22 @@ def report(assignment: str, codes: dict[str, str], pairs: list[Pair], shown: int
 
 
 def main(argv=None) -> int:
-    from grading.batch import handed_out_notebook
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", type=Path)
     parser.add_argument("--roster", type=Path)
-    parser.add_argument("--grades", type=Path, default=ROOT / "grades")
+    parser.add_argument("--grades", type=Path, default=GRADES)
     args = parser.parse_args(argv)
     # the file that grading counts: the latest before the due date
     found = collect(args.submissions, read_roster(args.roster) if args.roster else None,
                     term_due())
     by_assignment: dict[str, dict[str, str]] = {}
     for hand_in in found.chosen:
-        nb, _, _ = notebook_and_time(hand_in.path)
-        if nb and hand_in.assignment:
+        try:
+            nb = handin.read(hand_in.path).nb
+        except handin.NotGradable as why:  # listed, never the end of the report
+            found.problems.append(f"{hand_in.path.name}: {why}")
+            continue
+        if hand_in.assignment:
             by_assignment.setdefault(hand_in.assignment, {})[hand_in.student.key] = own_code(
                 nb, handed_out_notebook(hand_in.assignment))
     out = args.grades / "similarity"

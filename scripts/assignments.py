@@ -23,7 +23,7 @@ Output, per notebook ``NAME``: ``_build/assignments/NAME/student/NAME.ipynb`` (h
 out) and ``_build/assignments/NAME/autograder/NAME-autograder_*.zip`` (grade with it:
 ``make grade``); ``_build/assignments/release/`` collects the five student notebooks.
 
-Run with ``make assignments`` (all notebooks), or ``python scripts/assignments.py NAME``.
+Run with ``make assignments`` (all notebooks), or ``python -m scripts.assignments NAME``.
 """
 
 from __future__ import annotations
@@ -38,52 +38,20 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the scripts package, run as a script too
-NOTEBOOKS = ROOT / "notebooks"
-OUT = ROOT / "_build" / "assignments"
-SOLUTION_TAG = "solution"
-BLOCK = re.compile(r"#\s+(begin|end)\s+(question|solution|tests|prompt)\b", re.IGNORECASE)
-
-
-def block_boundary(cell) -> tuple[str, str] | None:
-    """``("begin", "solution")`` etc. for an otter delimiter cell, else None."""
-    if cell.cell_type != "raw" or not cell.source.strip():
-        return None
-    match = BLOCK.match(cell.source.lstrip().splitlines()[0])
-    return (match.group(1).lower(), match.group(2).lower()) if match else None
-
-
-def questions(nb) -> list[dict]:
-    """The otter questions of a notebook, in order.
-
-    Each is ``{"name", "prompt", "solution", "tests"}``: the name from its ``# BEGIN
-    QUESTION`` config, the prompt and solution cells, and the sources of its test cells.
-    """
-    import yaml
-
-    found, current, block = [], None, None
-    for cell in nb.cells:
-        boundary = block_boundary(cell)
-        if boundary == ("begin", "question"):
-            config = yaml.safe_load(cell.source.split("\n", 1)[1])
-            current = {"name": config["name"], "config": config, "prompt": [],
-                       "solution": [], "tests": []}
-            block = "question"
-        elif boundary == ("end", "question"):
-            found.append(current)
-            current, block = None, None
-        elif boundary is not None:
-            block = boundary[1] if boundary[0] == "begin" else "question"
-        elif current is not None:
-            if block == "tests":
-                current["tests"].append(cell.source)
-            elif block == "solution":
-                current["solution"].append(cell)
-            else:
-                current["prompt"].append(cell)
-    return found
-
+from course import config as course_config
+from course import notebooks as course_notebooks
+from course.markup import (
+    ANSWER_TAG,
+    ASSIGNMENT_CONFIG,
+    COLAB_TAG,
+    SOLUTION_TAG,
+    block_boundary,
+    questions,
+    raw_config,
+)
+from course.paths import ASSIGNMENTS as OUT
+from course.paths import BUILD, RELEASE
+from course.schedule import day_text, schedule
 
 SETUP_TAG = "assignment-setup"
 
@@ -137,12 +105,10 @@ in (on Colab it also downloads it). The zip records when you exported it."""
 
 def due_line(name: str) -> str:
     """"**Due 25 January 2027** (...)" from the schedule in _config.yml, or nothing."""
-    from scripts.release import schedule
-
     entry = schedule().get(name)
     if entry is None or entry.due is None:
         return ""
-    return (f"**Due {entry.due.day} {entry.due:%B %Y}** (the end of that day): hand in the "
+    return (f"**Due {day_text(entry.due)}** (the end of that day): hand in the "
             "zip where your lecturer collects the work (the course's page on your "
             "learning platform).\n\n")
 
@@ -153,24 +119,21 @@ def course_package(how: str = "git") -> str:
     which with private sources is the public repository's only source of it); on a laptop
     (``how="archive"``, only named in its message) the package with the student's tools.
     Nothing when no URL is set."""
-    from scripts.repository_url import config
     from utils.assignment import course_requirement
 
-    url = config().get("url")
+    url = course_config.repository_url()
     return course_requirement(url, how) if url else ""
 
 
 def master(nb, package: str | None = None):
     """The notebook that ``otter assign`` reads (see the module docstring). ``package``:
     what the set-up cell installs on Colab (default: from ``_config.yml``)."""
-    from scripts.repository_url import COLAB_TAG
-
     nb = nbformat.from_dict(nb)
     cells, block, name = [], None, None
     for cell in nb.cells:
         boundary = block_boundary(cell)
-        if cell.cell_type == "raw" and cell.source.startswith("# ASSIGNMENT CONFIG"):
-            name = yaml_load(cell.source)["name"]  # otter's own first and last cells: off
+        if cell.cell_type == "raw" and cell.source.startswith(ASSIGNMENT_CONFIG):
+            name = raw_config(cell.source)["name"]  # otter's own first and last cells: off
             cell.source = re.sub(r"^export_cell:.*$", "export_cell: false\ninit_cell: false",
                                  cell.source, flags=re.M)
         if boundary is not None:
@@ -194,12 +157,6 @@ def master(nb, package: str | None = None):
         cells += [hand_in, export]
     nb.cells = cells
     return nb
-
-
-def yaml_load(source: str) -> dict:
-    import yaml
-
-    return yaml.safe_load(source.split("\n", 1)[1])
 
 
 def solution_lines(cell) -> list[str]:
@@ -230,7 +187,7 @@ def check_student_notebook(path: Path, source) -> None:
     # Code of a solution must not survive in the answer cells (the lecture's own cells may
     # share a line with it); the discussion must not appear anywhere.
     answers = "\n".join(c.source for c in nb.cells
-                        if "otter_answer_cell" in c.metadata.get("tags", []))
+                        if ANSWER_TAG in c.metadata.get("tags", []))
     prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     for q in questions(source):
         leaked = [line for cell in q["solution"] for line in solution_lines(cell)
@@ -247,13 +204,13 @@ def check_student_notebook(path: Path, source) -> None:
 
 def build(name: str, from_book_cache: bool = False) -> Path:
     """Build one assignment; returns its directory."""
-    source = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    source = course_notebooks.read(name)
     if not questions(source):
         raise SystemExit(f"{name} has no otter questions")
     if from_book_cache:
         from scripts.student_edition import failed_in_book
 
-        problems = failed_in_book(NOTEBOOKS / f"{name}.ipynb", len(source.cells))
+        problems = failed_in_book(course_notebooks.path(name), len(source.cells))
         if problems:
             raise SystemExit(f"{name}: not every cell ran cleanly in the book's execution "
                              f"cache ({'; '.join(problems[:3])}): run `make book` first, or "
@@ -272,9 +229,8 @@ def build(name: str, from_book_cache: bool = False) -> Path:
         command = [str(otter), "assign", "--no-pdfs"]
     subprocess.run(command + [f"master/{name}.ipynb", "."], cwd=target, check=True)
     check_student_notebook(target / "student" / f"{name}.ipynb", source)
-    release = OUT / "release"
-    release.mkdir(exist_ok=True)
-    shutil.copy(target / "student" / f"{name}.ipynb", release / f"{name}.ipynb")
+    RELEASE.mkdir(exist_ok=True)
+    shutil.copy(target / "student" / f"{name}.ipynb", RELEASE / f"{name}.ipynb")
     return target
 
 
@@ -287,7 +243,7 @@ def autograder_zip(name: str) -> Path:
 
 
 def main(argv=None) -> None:
-    names = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
+    names = course_notebooks.names()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"default: all of {names}")
     parser.add_argument("--from-book-cache", action="store_true",
@@ -299,13 +255,12 @@ def main(argv=None) -> None:
         parser.error(f"unknown notebook(s) {unknown}; choose from {names}")
     for name in args.names or names:
         build(name, from_book_cache=args.from_book_cache)
-    for site in (ROOT / "_build" / "html", ROOT / "_build" / "instructor" / "html",
-                 ROOT / "_build" / "student" / "html"):
+    for site in (BUILD / "html", BUILD / "instructor" / "html", BUILD / "student" / "html"):
         if site.is_dir():  # the books link to them (_ext/course_site.py)
             (site / "assignments").mkdir(exist_ok=True)
-            for notebook in (OUT / "release").glob("*.ipynb"):
+            for notebook in RELEASE.glob("*.ipynb"):
                 shutil.copy(notebook, site / "assignments" / notebook.name)
-    print(f"student notebooks: {OUT / 'release'}; autograders: {OUT}/*/autograder/")
+    print(f"student notebooks: {RELEASE}; autograders: {OUT}/*/autograder/")
 
 
 if __name__ == "__main__":

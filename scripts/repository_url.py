@@ -5,7 +5,7 @@ repository, issues and launch buttons (Binder, JupyterHub, Colab). The Colab set
 at the top of each notebook installs the course package from the same repository, so
 the URL is written there too. Set both at once:
 
-    .venv/bin/python scripts/repository_url.py https://github.com/ORG/REPO
+    .venv/bin/python -m scripts.repository_url https://github.com/ORG/REPO
 
 ``tests/test_publishing.py`` fails if the notebooks and ``_config.yml`` disagree.
 """
@@ -15,67 +15,47 @@ from __future__ import annotations
 import json
 import re
 import sys
-from pathlib import Path
 
-import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-COLAB_TAG = "colab-setup"
-_URL_LINE = re.compile(r'^COURSE_REPOSITORY = "([^"]*)"', re.M)
-_BRANCH_LINE = re.compile(r'^COURSE_BRANCH = "([^"]*)"', re.M)
-_REPOSITORY_URL = re.compile(r"^https://github\.com/[\w.-]+/[\w.-]+$")
-
-
-def config() -> dict:
-    return yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
-
-
-def config_url() -> str:
-    return str(config().get("url") or "")
-
-
-def colab_cell(nb: dict) -> dict:
-    """The notebook's Colab set-up cell (tagged ``colab-setup``)."""
-    cells = [c for c in nb["cells"] if COLAB_TAG in c.get("metadata", {}).get("tags", [])]
-    if len(cells) != 1:
-        raise ValueError(f"expected one cell tagged {COLAB_TAG!r}, found {len(cells)}")
-    return cells[0]
-
-
-def colab_cell_url(nb: dict) -> str:
-    match = _URL_LINE.search("".join(colab_cell(nb)["source"]))
-    if match is None:
-        raise ValueError("the Colab cell has no line COURSE_REPOSITORY = \"...\"")
-    return match.group(1)
+from course import config as course_config
+from course import notebooks as course_notebooks
+from course.config import GITHUB_URL, ConfigError
+from course.markup import BRANCH_LINE, URL_LINE, colab_cell
+from course.paths import CONFIG
 
 
 def set_url(url: str, branch: str = "main") -> None:
     """Write ``url`` and ``branch`` into _config.yml and every notebook's Colab cell."""
     url = url.rstrip("/")
-    if url and not _REPOSITORY_URL.match(url):
+    if url and not GITHUB_URL.match(url):
         raise ValueError(f"url must look like https://github.com/ORG/REPO (or be empty), "
                          f"got {url!r}")
-    path = ROOT / "_config.yml"
+    path = CONFIG
     text = path.read_text()
     text, n_url = re.subn(r'(?m)^(repository:\n(?:  .*\n)*?  url: ).*$', rf'\g<1>"{url}"', text)
     text, n_branch = re.subn(r'(?m)^(repository:\n(?:  .*\n)*?  branch: ).*$',
                              rf"\g<1>{branch}", text)
     if n_url != 1 or n_branch != 1:
-        raise ValueError("_config.yml has no repository.url and repository.branch lines")
+        raise ConfigError("_config.yml has no repository.url and repository.branch lines")
     path.write_text(text)
-    for nb_path in NOTEBOOKS:
+    for nb_path in map(course_notebooks.path, course_notebooks.names()):
         nb = json.loads(nb_path.read_text())
         cell = colab_cell(nb)
-        source = _URL_LINE.sub(f'COURSE_REPOSITORY = "{url}"', "".join(cell["source"]))
-        source = _BRANCH_LINE.sub(f'COURSE_BRANCH = "{branch}"', source)
+        source = URL_LINE.sub(f'COURSE_REPOSITORY = "{url}"', "".join(cell["source"]))
+        source = BRANCH_LINE.sub(f'COURSE_BRANCH = "{branch}"', source)
         cell["source"] = source.splitlines(keepends=True)
         nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
-if __name__ == "__main__":
-    if len(sys.argv) not in (2, 3):
+def main(argv: list[str]) -> int:
+    if len(argv) not in (1, 2):
         raise SystemExit(__doc__)
-    set_url(*sys.argv[1:])
-    print(f"repository.url = {config_url()!r}, branch {config()['branch']!r}: "
-          f"_config.yml and {len(NOTEBOOKS)} notebooks")
+    set_url(*argv)
+    config = course_config.load()
+    print(f"repository.url = {course_config.repository_url(config)!r}, branch "
+          f"{course_config.repository(config)['branch']!r}: _config.yml and "
+          f"{len(course_notebooks.names())} notebooks")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

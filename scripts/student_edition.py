@@ -22,30 +22,20 @@ from pathlib import Path
 import nbformat
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "_build" / "student"
-CACHE = ROOT / "_build" / ".jupyter_cache"  # jupyter-book's execution cache
+from course import config as course_config
+from course import notebooks as course_notebooks
+from course.markup import is_solution, without_outputs
+from course.paths import BOOK_CACHE, BUILD, ROOT
+
+OUT = BUILD / "student"
 BOOK_FILES = ["intro.md", "summary.md", "notation.md", "references.md", "execution_statistics.md",
               "references.bib", "_toc.yml"]
-SOLUTION_TAG = "solution"
-TEST_TAG = "otter-test"
-
-
-def is_solution(cell) -> bool:
-    """A worked solution, or the assignment markup (otter's delimiters and tests)."""
-    tags = cell.get("metadata", {}).get("tags", [])
-    return SOLUTION_TAG in tags or TEST_TAG in tags or cell.get("cell_type") == "raw"
 
 
 def strip_solutions(nb, keep_outputs: bool = False):
     """A copy of ``nb`` without solution and assignment cells (and outputs unless asked)."""
-    student = nbformat.from_dict(nb)
+    student = nbformat.from_dict(nb) if keep_outputs else without_outputs(nb)
     student.cells = [c for c in student.cells if not is_solution(c)]
-    if not keep_outputs:
-        for cell in student.cells:
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
-                cell.metadata.pop("execution", None)
     nbformat.validate(student)
     return student
 
@@ -54,10 +44,9 @@ def write_notebooks() -> list[Path]:
     target = OUT / "notebooks"
     target.mkdir(parents=True, exist_ok=True)
     written = []
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        nbformat.write(strip_solutions(nb), target / path.name)
-        written.append(target / path.name)
+    for name in course_notebooks.names():
+        nbformat.write(strip_solutions(course_notebooks.read(name)), target / f"{name}.ipynb")
+        written.append(target / f"{name}.ipynb")
     return written
 
 
@@ -71,7 +60,7 @@ def executed(path: Path):
 
     nb = nbformat.read(path, as_version=4)
     try:
-        _, merged = get_cache(str(CACHE)).merge_match_into_notebook(nb)
+        _, merged = get_cache(str(BOOK_CACHE)).merge_match_into_notebook(nb)
     except KeyError:
         message = f"{path.name} has no up-to-date execution: run `make book` first"
         raise SystemExit(message) from None
@@ -100,17 +89,18 @@ def build_from_cache(src: Path, edit_config, edit_notebook=lambda nb: nb, log=No
     parsed ``_config.yml`` in place, whose execution is switched off. The build runs
     with warnings as errors, like ``make book``. Returns the built ``_build/html``.
     """
-    if not CACHE.is_dir():
+    if not BOOK_CACHE.is_dir():
         raise SystemExit("No execution cache in _build/.jupyter_cache: run `make book` first")
     shutil.rmtree(src, ignore_errors=True)
     (src / "notebooks").mkdir(parents=True)
     for name in BOOK_FILES:
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "_ext", src / "_ext")
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        nbformat.write(edit_notebook(executed(path)), src / "notebooks" / path.name)
+    for name in course_notebooks.names():
+        nbformat.write(edit_notebook(executed(course_notebooks.path(name))),
+                       src / "notebooks" / f"{name}.ipynb")
 
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config = course_config.load()
     config["execute"]["execute_notebooks"] = "off"  # outputs come from the main build
     edit_config(config)
     (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))

@@ -48,10 +48,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from course.markup import block_boundary, questions
 from grading.checker import checks
 from grading.checker import queries as checker_queries
 from grading.inside import answers
-from scripts.assignments import block_boundary, master, questions
+from scripts.assignments import master
 from utils import trange
 from utils.ising import ising_dataset, magnetization
 

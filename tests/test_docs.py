@@ -89,7 +89,7 @@ CONFIG = {
     ("1", "GiB"): ("grading/sandbox.py", r"disk: int = 1 \* GiB"),  # /tmp and work folder
     ("1", "MiB"): ("grading/sandbox.py", r"output: int = 1 \* MiB"),  # console output kept
     ("64", "MiB"): ("grading/checker/checks.py", r"limit: int = 64 << 20"),  # answers read
-    ("300", "s"): ("grading/batch.py", r"wall=300"),  # the checker's sandbox
+    ("300", "s"): ("grading/grader.py", r"wall=300"),  # the checker's sandbox
     ("3", "GiB"): ("tests/assignments/test_assignments.py", r'^MEMORY = "3G"'),
     ("60", "s"): ("tests/assignments/test_assignments.py", r"max\(60, "),
     # the bounds of the graded checks (grading/checker/checks.py; docs/assignments.md

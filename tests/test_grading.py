@@ -1,5 +1,5 @@
 """``make grade``'s safety layer, as a specification: the sandbox (``grading/sandbox.py``)
-and the grader's reading of what comes out of the checker's sandbox (``grading/batch.py``).
+and the grader's reading of what comes out of the checker's sandbox (``grading/grader.py``).
 
 Cheap: small shell and Python commands, no notebook (whole hostile submissions are graded
 in tests/assignments). The sandbox tests need bubblewrap: without it they skip and say
@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from grading import sandbox
-from grading.batch import NotGradable, cap_note, flags, parse_size, validated
+from grading.batch import parse_size
+from grading.grader import NotGradable, cap_note, flags, validated
 
 QUESTIONS = {"ae_latent": 1.0, "ae_denoise": 1.0}
 SMALL = sandbox.Limits(memory=256 * sandbox.MiB, processes=64, wall=30,
@@ -429,14 +430,13 @@ def test_a_grader_under_a_cpu_quota_still_caps_by_cgroup(bwrap):
             from pathlib import Path
             import os, sys
             Path({str(parent / "cgroup.procs")!r}).write_text(str(os.getpid()))
-            sys.path.insert(0, {str(CHECKOUT)!r})
             from grading import sandbox
             limits = sandbox.Limits(memory=256 * sandbox.MiB, processes=64, wall=120)
             command = sys.executable + " -c 'x = [bytearray(16 << 20) for _ in range(1000)]'"
             outcome = sandbox.run(command, limits=limits)
             print(sandbox.mechanism(), outcome.exceeded)
         """
-        done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)],
+        done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=CHECKOUT,
                               capture_output=True, text=True, timeout=600)
         assert done.stdout.strip() == "cgroup v1 ('memory',)", done.stdout + done.stderr
     finally:

@@ -112,7 +112,7 @@ def test_book_workflow_publishes_the_assignments_to_their_branch_from_main_only(
     script = " ".join(step.get("run", "") for step in job["steps"])
     # the branches move forward only (tests/publish/test_branch_publishing.py pulls them
     # with nbgitpuller): scripts/publish_branch.py, no new root, no force-push
-    assert "scripts/publish_branch.py" in script and "assignments=assignments" in script
+    assert "-m scripts.publish_branch" in script and "assignments=assignments" in script
     assert "lecture=public/lecture" in script
     assert "git init" not in script and "push -f" not in script and "--force" not in script
     from _ext.course_site import ASSIGNMENTS_BRANCH  # the branch the book's links open
@@ -125,7 +125,7 @@ def test_book_workflow_runs_daily_and_publishes_the_public_build():
     assert [c["cron"] for c in wf["on"]["schedule"]] == ["17 4 * * *"]
     runs = [s.get("run", "") for s in wf["jobs"]["build"]["steps"]]
     assert "make book" in runs  # the public build (make book-instructor keeps solutions)
-    assert any("release.py --lecture-branch _build/lecture" in r for r in runs)
+    assert any("-m scripts.release --lecture-branch _build/lecture" in r for r in runs)
 
 
 def test_with_private_sources_only_the_public_repository_gets_anything():
@@ -134,7 +134,7 @@ def test_with_private_sources_only_the_public_repository_gets_anything():
     # Pages of this repository only without a public repository
     assert _deploys(deploy["if"], "push", "refs/heads/main", "")
     assert not _deploys(deploy["if"], "push", "refs/heads/main", "org/course-public")
-    same, other = [s for s in branches["steps"] if "publish_branch.py" in s.get("run", "")]
+    same, other = [s for s in branches["steps"] if "scripts.publish_branch" in s.get("run", "")]
     for repository, expected in [("", (True, False)), ("org/course-public", (False, True))]:
         ran = tuple(github_condition(s["if"], {"needs.build.outputs.public_repository":
                                                repository}) for s in (same, other))
@@ -193,16 +193,17 @@ def test_binder_builds_from_the_root_environment_file():
 
 
 def test_colab_cells_use_the_books_repository_url():
-    from scripts.repository_url import colab_cell_url, config_url
+    from course.config import repository_url
+    from course.markup import colab_cell_url
 
-    url = config_url()
+    url = repository_url()
     for name in NAMES:
         nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
         assert colab_cell_url(nb) == url, f"{name}: Colab cell and _config.yml differ"
 
 
 def _colab_source(name: str) -> str:
-    from scripts.repository_url import colab_cell
+    from course.markup import colab_cell
 
     nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
     return "".join(colab_cell(nb)["source"])

@@ -9,15 +9,10 @@ import re
 import nbformat
 import pytest
 
-from scripts.assignments import questions
-from scripts.release import (
-    Assignment,
-    public_notebook,
-    public_repository,
-    schedule,
-    status_lines,
-    today,
-)
+from course.config import public_repository
+from course.markup import questions
+from course.schedule import Assignment, schedule, today
+from scripts.release import public_notebook, status_lines
 from tests.test_publishing import ROOT
 
 NB = ROOT / "notebooks" / "04_pinn_inverse.ipynb"

@@ -3,15 +3,12 @@
 import os
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from utils import (  # noqa: E402
+from utils import (
     Table,
     default_threads,
     get_device,
@@ -26,6 +23,8 @@ from utils import (  # noqa: E402
     tune_cpu_allocator,
     versions,
 )
+
+matplotlib.use("Agg")  # no display: figures are drawn off screen
 
 
 def test_seed_everything_makes_numpy_and_torch_repeatable():

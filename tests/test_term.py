@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from made_up_class import ASSIGNMENT, CLASS, DUE, UTC, export_name, exported_zip, write_class
 
+from course.schedule import due_moments
 from grading import collect, gradebook, similarity
 
 
@@ -126,7 +127,7 @@ def test_a_late_policy_written_wrongly_says_what_is_allowed():
 
 
 def test_the_due_moment_is_the_end_of_the_due_day_in_the_course_timezone():
-    due = gradebook.due_moments({"timezone": "Europe/Berlin"},
+    due = due_moments({"timezone": "Europe/Berlin"},
                                 {ASSIGNMENT: dt.date(2027, 2, 8)})[ASSIGNMENT]
     assert due == dt.datetime(2027, 2, 8, 22, 59, 59, tzinfo=UTC)
     assert gradebook.days_late(due + dt.timedelta(seconds=1), due) == 1
@@ -241,17 +242,15 @@ def test_planted_copies_rank_above_every_honest_pair():
 def test_the_due_date_is_in_the_books_assignment_box_and_the_hand_in_cell():
     """From course.assignments in _config.yml: the box that opens each notebook page and
     the hand-in cell of the student notebook both say it."""
-    import sys
     from types import SimpleNamespace
 
     import nbformat
 
+    from _ext import course_site
+    from course.schedule import schedule
     from scripts.assignments import master
-    from scripts.release import schedule
 
     root = Path(__file__).resolve().parents[1]
-    sys.path.insert(0, str(root / "_ext"))
-    import course_site
 
     for name, entry in schedule().items():
         words = f"Due {entry.due.day} {entry.due:%B %Y}"

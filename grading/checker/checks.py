@@ -72,6 +72,12 @@ def flag(answers: dict, key: str) -> bool:
     return bool(value) if value is not None and value.shape == () and value.dtype == bool else False
 
 
+def kind(a: dict, q: str, key: str, should_be: str) -> None:
+    """Fail unless the answer of question ``q`` is of the kind that ``key`` flags
+    (``is_module``, ``callable``): "`NAME` should be ..., not <its type>"."""
+    require(flag(a, f"{q}.{key}"), f"{should_be}, not {quote(a, q + '.type')}")
+
+
 # ------------------------------------------------------------------------ one per question
 def cnn_params(a: dict, ref: dict) -> None:
     q = "cnn_params"
@@ -99,8 +105,7 @@ def cnn_params(a: dict, ref: dict) -> None:
 
 def cnn_any_size(a: dict, ref: dict) -> None:
     q = "cnn_any_size"
-    require(flag(a, f"{q}.is_module"), "`anyL` should be your trained network (a "
-            f"torch.nn.Module), not {quote(a, q + '.type')}")
+    kind(a, q, "is_module", "`anyL` should be your trained network (a torch.nn.Module)")
     require(flag(a, f"{q}.has_conv"), "`anyL` should be a convolutional network (the "
             "lecture's convolution blocks with a new head), but it has no torch.nn.Conv2d layer")
     for size in (16, 32):
@@ -154,8 +159,7 @@ def ae_latent(a: dict, ref: dict) -> None:
 
 def ae_denoise(a: dict, ref: dict) -> None:
     q = "ae_denoise"
-    require(flag(a, f"{q}.is_module"), "`dae` should be your trained denoising autoencoder, "
-            f"not {quote(a, q + '.type')}")
+    kind(a, q, "is_module", "`dae` should be your trained denoising autoencoder")
     clean = ref["clean"]
     denoised = field(a, q, "denoised", clean.shape, "reconstruction of `dae`")
     mse = float(np.mean((denoised.astype(np.float64) - clean) ** 2))
@@ -166,8 +170,8 @@ def ae_denoise(a: dict, ref: dict) -> None:
 
 def pinn_damped(a: dict, ref: dict) -> None:
     q = "pinn_damped"
-    require(flag(a, f"{q}.callable"), "`solution_damped` should be a function of t (a tensor "
-            f"of shape (N, 1)), not {quote(a, q + '.type')}")
+    kind(a, q, "callable", "`solution_damped` should be a function of t (a tensor of shape "
+         "(N, 1))")
     shape = tuple(field(a, q, "x0_shape", (-1,)))
     require(shape == (1, 1), f"`solution_damped` of one time (shape (1, 1)) has shape {shape}")
     x0, v0 = float(field(a, q, "x0", (1,))[0]), float(field(a, q, "v0", (1,))[0])
@@ -183,8 +187,7 @@ def pinn_damped(a: dict, ref: dict) -> None:
 
 def pinn_heat_two(a: dict, ref: dict) -> None:
     q = "pinn_heat_two"
-    require(flag(a, f"{q}.callable"), "`u_two` should be a function of xt, not "
-                                      f"{quote(a, q + '.type')}")
+    kind(a, q, "callable", "`u_two` should be a function of xt")
     require(f"{q}.returned" not in a, "`u_two` should return a tensor of shape (N, 1), but it "
             f"returned {quote(a, q + '.returned')}: complete its return line (and u0_two_modes')")
     initial = field(a, q, "u_initial", (-1, -1), "values at t = 0")
@@ -276,8 +279,8 @@ def sym_pooling(a: dict, ref: dict) -> None:
 
 def sym_equivariant(a: dict, ref: dict) -> None:
     q = "sym_equivariant"
-    require(flag(a, f"{q}.callable"), "`per_atom_energies` should be a function (model, "
-            f"positions) -> energies, not {quote(a, q + '.type')}")
+    kind(a, q, "callable", "`per_atom_energies` should be a function (model, positions) -> "
+         "energies")
     expected = ref["expected"]
     n = len(expected)
     require(f"{q}.returned" not in a, f"for {n} atoms `per_atom_energies` should return a "

@@ -103,8 +103,7 @@ def cnn_params(ns: dict, queries: dict) -> dict:
 def cnn_any_size(ns: dict, queries: dict) -> dict:
     import torch
 
-    net = _get(ns, "anyL")
-    out = {"type": _type(net), "is_module": np.array(isinstance(net, torch.nn.Module))}
+    net, out = _module(ns, "anyL")
     if not isinstance(net, torch.nn.Module):
         return out
     out["has_conv"] = np.array(any(isinstance(m, torch.nn.Conv2d) for m in net.modules()))
@@ -124,6 +123,14 @@ def cnn_any_size(ns: dict, queries: dict) -> dict:
             out[f"pred_{key}"] = _numpy(net(_spins(queries, key, dev)).argmax(1)).astype(np.int64)
     net.train(was_training)
     return out
+
+
+def _module(ns: dict, name: str) -> tuple[object, dict]:
+    """(the answer, its type and whether it is a torch.nn.Module)."""
+    import torch
+
+    model = _get(ns, name)
+    return model, {"type": _type(model), "is_module": np.array(isinstance(model, torch.nn.Module))}
 
 
 def _dict_of_models(ns: dict, name: str) -> tuple[object, dict]:
@@ -167,8 +174,7 @@ def ae_latent(ns: dict, queries: dict) -> dict:
 def ae_denoise(ns: dict, queries: dict) -> dict:
     import torch
 
-    dae = _get(ns, "dae")
-    out = {"type": _type(dae), "is_module": np.array(isinstance(dae, torch.nn.Module))}
+    dae, out = _module(ns, "dae")
     if isinstance(dae, torch.nn.Module):
         dae.eval()
         out["denoised"], _ = _reconstruct(dae, _spins(queries, "noisy", _device(dae)))

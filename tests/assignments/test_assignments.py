@@ -36,7 +36,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from scripts.assignments import OUT, autograder_zip, master, questions
+from course.markup import questions
+from course.paths import ASSIGNMENTS as OUT
+from scripts.assignments import autograder_zip, master
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["01_cnn", "02_autoencoder", "03_pinn_forward", "04_pinn_inverse", "05_symmetry"]
@@ -137,11 +139,11 @@ def last_run(grades: Path) -> Path:
 
 
 def grade(folder: Path, out: Path, *extra) -> dict:
-    command = [sys.executable, str(ROOT / "grading" / "batch.py"), str(folder),
+    command = [sys.executable, "-m", "grading.batch", str(folder),
                "--grades", str(out), *extra]
     if os.environ.get("DL4PHYS_GRADE_UNSAFE"):  # to see these tests fail without a sandbox
         command.append("--unsafe")
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, cwd=ROOT)
     with open(last_run(out) / "grades.csv") as f:
         rows = list(csv.DictReader(f))
     grades: dict = {}

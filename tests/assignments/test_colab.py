@@ -42,7 +42,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from scripts.assignments import OUT
+from course.paths import ASSIGNMENTS as OUT
 from utils.assignment import course_requirement
 
 ROOT = Path(__file__).resolve().parents[2]

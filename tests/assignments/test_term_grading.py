@@ -4,7 +4,7 @@ Six students hand in notebook 04 (tests/made_up_class.py): Ada three times (blan
 and half right after the due date), Paul two days late. Their hand-ins are small: the
 student notebook's set-up cell and one cell of answers (numbers, computed as a student
 would), so that twelve gradings take a minute. The same class is downloaded as Moodle
-and as Canvas lay it out and graded by ``grading/batch.py`` with a roster, each hand-in
+and as Canvas lay it out and graded by ``python -m grading.batch`` with a roster, each hand-in
 in its two sandboxes; then one student is graded again.
 """
 
@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from made_up_class import CLASS, write_class
 
-from scripts.assignments import OUT
+from course.paths import ASSIGNMENTS as OUT
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "04_pinn_inverse"
@@ -65,9 +65,9 @@ def hand_in(label: str) -> dict:
 
 
 def grade(folder: Path, grades: Path, roster: Path) -> str:
-    done = subprocess.run([sys.executable, str(ROOT / "grading" / "batch.py"), str(folder),
+    done = subprocess.run([sys.executable, "-m", "grading.batch", str(folder),
                            "--grades", str(grades), "--roster", str(roster)],
-                          check=True, capture_output=True, text=True)
+                          check=True, capture_output=True, text=True, cwd=ROOT)
     return done.stdout
 
 
@@ -147,9 +147,9 @@ def test_make_similarity_ranks_the_identical_answers_first(term):
     import itertools
 
     grades = term["base"] / "grades-moodle"
-    subprocess.run([sys.executable, str(ROOT / "grading" / "similarity.py"),
+    subprocess.run([sys.executable, "-m", "grading.similarity",
                     str(term["base"] / "moodle"), "--roster", str(term["roster"]),
-                    "--grades", str(grades)], check=True, capture_output=True)
+                    "--grades", str(grades)], check=True, capture_output=True, cwd=ROOT)
     pairs = table(grades / "similarity" / f"{NAME}.csv")
     ranked = [frozenset((p["student_a"], p["student_b"])) for p in pairs]
     same = {frozenset(p) for p in itertools.combinations(["1001", "1003", "1005", "1006"], 2)}

@@ -56,7 +56,8 @@ def _exercise_counts(page_name):
     if HTML.parent.name not in ("student", "instructor"):
         import nbformat
 
-        from scripts.release import public_notebook, today
+        from course.schedule import today
+        from scripts.release import public_notebook
 
         nb = public_notebook(nbformat.read(source, as_version=4), today())
     text = "\n".join("".join(c["source"]) for c in nb["cells"])

@@ -124,11 +124,11 @@ def test_a_first_publication_starts_the_branch_and_a_bad_folder_is_refused(cours
     with pytest.raises(SystemExit, match="not a folder with files"):
         publish(empty, str(remote), BRANCH, "nothing")
     assert git("branch", "--list", cwd=remote).strip() == ""
-    command = [sys.executable, str(ROOT / "scripts" / "publish_branch.py"), str(remote),
+    command = [sys.executable, "-m", "scripts.publish_branch", str(remote),
                f"{BRANCH}={release}"]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert out.startswith(f"{BRANCH}: published ")
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert out.strip() == f"{BRANCH}: unchanged"
 
 

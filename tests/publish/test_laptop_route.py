@@ -38,8 +38,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course.schedule import today
 from scripts.publish_branch import publish
-from scripts.release import today, write_lecture_branch
+from scripts.release import write_lecture_branch
 from utils.assignment import LECTURE_BRANCH, course_requirement
 
 ROOT = Path(__file__).resolve().parents[2]

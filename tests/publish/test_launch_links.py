@@ -19,7 +19,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
 
-from scripts.release import public_notebook, today
+from course.schedule import today
+from scripts.release import public_notebook
 from scripts.student_edition import build_from_cache
 from utils.assignment import course_requirement
 

@@ -22,8 +22,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from scripts.assignments import questions, solution_lines
-from scripts.release import build_public_site, schedule, status_lines, write_lecture_branch
+from course.markup import questions
+from course.schedule import schedule
+from scripts.assignments import solution_lines
+from scripts.release import build_public_site, status_lines, write_lecture_branch
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "_build" / "release-check"
@@ -218,10 +220,10 @@ def test_private_sources_publish_only_public_things_to_a_second_repository(publi
     before = public["before"]
     remote = tmp_path / "course-public.git"
     git("init", "-q", "--bare", str(remote), cwd=tmp_path)
-    command = [sys.executable, str(ROOT / "scripts" / "publish_branch.py"), str(remote),
+    command = [sys.executable, "-m", "scripts.publish_branch", str(remote),
                f"assignments={RELEASE}", f"lecture={OUT / 'before' / 'lecture'}",
                f"gh-pages={before['site_dir']}", "--message", "Course update"]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert [line.split(":")[0] for line in out.splitlines()] == [
         "assignments", "lecture", "gh-pages"], out
     assert git("for-each-ref", "--format=%(refname)", cwd=remote).split() == [
