@@ -16,7 +16,7 @@ WORKERS ?= $(shell n=$(NPROC); echo $$(( n < 6 ? n : 6 )))
 LAB_WORKERS ?= 2
 THREADS ?= $(shell echo $$(( $(NPROC) / $(WORKERS) > 1 ? $(NPROC) / $(WORKERS) : 1 )))
 
-.PHONY: help test book book-instructor lab lab-check publish-check student assignments grade similarity assignments-check browser-check bench bench-ising lint clean
+.PHONY: help test book book-instructor lab lab-check publish-check student assignments grade grade-preflight similarity assignments-check browser-check bench bench-ising lint clean
 
 help:
 	@echo "make test           unit tests + every cell of every notebook (nbval)"
@@ -28,8 +28,10 @@ help:
 	@echo "make student        student notebooks + book without solutions in _build/student"
 	@echo "make assignments    otter-grader assignments in _build/assignments (student + autograder)"
 	@echo "make grade SUBMISSIONS=dir [ROSTER=csv] [GRADES=grades] [ASSIGNMENT=name] [JOBS=n]"
-	@echo "           [TIMEOUT=900] [MEMORY=4G] [PROCESSES=512] [CPUS=1] [UNSAFE=1]"
+	@echo "           [TIMEOUT=900] [MEMORY=4G] [PROCESSES=512] [CPUS=1] [UNSAFE=1] [FORCE=1]"
+	@echo "           [RETRIES=2] [ENGINE=local|slurm] [PER_TASK=1] [MAX_TASKS=n] [SLURM_ARGS='...']"
 	@echo "                    grade hand-ins (plain, Moodle, Canvas), each sandboxed: grades/"
+	@echo "make grade-preflight ENGINE=slurm [SLURM_ARGS='...']  what a cluster's nodes lack for grading"
 	@echo "make similarity SUBMISSIONS=dir [ROSTER=csv]  the most similar pairs of students' own code: grades/similarity/"
 	@echo "make assignments-check       grading tests: sandboxed submissions, stand-in Colab (after make book)"
 	@echo "make browser-check  open every page of the built book in headless Chromium"
@@ -109,18 +111,35 @@ assignments: $(STAMP)
 # (seconds). ASSIGNMENT=name forces the assignment; UNSAFE=1 grades without a sandbox.
 # SUBMISSIONS: a plain folder or an unpacked Moodle or Canvas download; ROSTER=file.csv
 # (id, name, email) names the students; GRADES: the term's folder (every run is kept in
-# GRADES/runs/, the gradebook and LMS imports beside; make clean leaves it alone).
+# GRADES/runs/, every result in GRADES/results/, the gradebook and LMS imports beside;
+# make clean leaves it alone). A result is kept the moment it exists: the same make grade
+# run again grades only what has no result yet (FORCE=1: everything). A failure of the
+# machinery is tried RETRIES more times, then reported, never scored.
+# ENGINE=slurm grades on a Slurm cluster (one job array: PER_TASK hand-ins per task, at
+# most MAX_TASKS at once, SLURM_ARGS passed to sbatch); make grade-preflight ENGINE=slurm
+# first checks what the nodes need (docs/assignments.md, "A department's cluster").
 GRADES    ?= grades
 TIMEOUT   ?= 900
 MEMORY    ?= 4G
 PROCESSES ?= 512
 CPUS      ?= 1
+ENGINE    ?= local
+RETRIES   ?= 2
+PER_TASK  ?= 1
+MAX_TASKS ?= 0
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [ROSTER=roster.csv] [GRADES=grades] [ASSIGNMENT=name] [JOBS=n] [TIMEOUT=s] [MEMORY=4G] [PROCESSES=n] [CPUS=n] [UNSAFE=1]"; exit 2; }
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [ROSTER=roster.csv] [GRADES=grades] [ASSIGNMENT=name] [JOBS=n] [TIMEOUT=s] [MEMORY=4G] [PROCESSES=n] [CPUS=n] [UNSAFE=1] [FORCE=1] [RETRIES=2] [ENGINE=local|slurm] [PER_TASK=1] [MAX_TASKS=n] [SLURM_ARGS='...']"; exit 2; }
 	$(PY) -m grading.batch "$(SUBMISSIONS)" --grades "$(GRADES)" $(if $(ROSTER),--roster "$(ROSTER)") \
 		--timeout $(TIMEOUT) --memory $(MEMORY) \
 		--processes $(PROCESSES) --cpus $(CPUS) $(if $(JOBS),--jobs $(JOBS)) \
-		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(UNSAFE),--unsafe)
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(UNSAFE),--unsafe) \
+		--engine $(ENGINE) --retries $(RETRIES) --per-task $(PER_TASK) \
+		--max-tasks $(MAX_TASKS) $(if $(FORCE),--force) \
+		$(if $(SLURM_ARGS),--slurm-args "$(SLURM_ARGS)")
+
+grade-preflight: $(STAMP)
+	$(PY) -m grading.preflight --engine $(ENGINE) --grades "$(GRADES)" \
+		$(if $(SLURM_ARGS),--slurm-args "$(SLURM_ARGS)")
 
 similarity: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make similarity SUBMISSIONS=folder [ROSTER=roster.csv] [GRADES=grades]"; exit 2; }

@@ -32,18 +32,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import os
 import re
 import shutil
 import sys
-import tempfile
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from course import notebooks as course_notebooks
 from course.paths import GRADES
 from course.schedule import Assignment, schedule, term_due
 from grading import collect, gradebook, report, sandbox
-from grading.grader import SUBMISSION, UNSAFE_NOTE, Grader, size_text
+from grading.engines import ENGINES, Options
+from grading.grader import SUBMISSION, UNSAFE_NOTE, Grader, handed_out_path, size_text
+from grading.store import Store, file_hash, grader_identity
+from grading.work import Item, Settings, stored, write_plan
 
 
 def parse_size(text: str) -> int:
@@ -115,6 +119,18 @@ def parser() -> argparse.ArgumentParser:
                         help="submissions graded at once (default: cores, as memory allows)")
     parser.add_argument("--unsafe", action="store_true",
                         help="grade without a sandbox (only for submissions you trust)")
+    parser.add_argument("--engine", choices=ENGINES, default="local",
+                        help="where to grade: local (threads here) or slurm (a job array)")
+    parser.add_argument("--retries", type=int, default=2,
+                        help="tries again after a failure of the machinery (default 2)")
+    parser.add_argument("--force", action="store_true",
+                        help="grade again even the hand-ins whose result is kept")
+    parser.add_argument("--per-task", type=int, default=1,
+                        help="slurm: hand-ins per array task (default 1)")
+    parser.add_argument("--max-tasks", type=int, default=0,
+                        help="slurm: array tasks at once (default: as Slurm allows)")
+    parser.add_argument("--slurm-args", default="",
+                        help="slurm: more sbatch arguments, e.g. '--partition=short'")
     return parser
 
 
@@ -130,8 +146,10 @@ def plan_run(argv=None) -> Plan:
                                 wall=args.timeout)
     except ValueError as err:
         cli.error(str(err).replace("Limits.wall", "--timeout (TIMEOUT)").replace("Limits.", "--"))
-    if args.jobs < 0:
-        cli.error(f"--jobs (JOBS) must be a positive number, got {args.jobs}")
+    for name in ("jobs", "retries", "per_task", "max_tasks"):
+        if getattr(args, name) < 0:
+            flag = name.replace("_", "-")
+            cli.error(f"--{flag} ({name.upper()}) must be 0 or more, got {getattr(args, name)}")
     try:
         roster = collect.read_roster(args.roster) if args.roster else None
         policy = gradebook.LatePolicy.from_config()
@@ -145,27 +163,84 @@ def plan_run(argv=None) -> Plan:
                 args.jobs or default_jobs(limits.memory))
 
 
-def grade_all(plan: Plan) -> dict[int, tuple[str, list[dict], str]]:
-    """Every chosen hand-in graded, ``plan.jobs`` at a time: {id(hand-in): (assignment,
-    rows, log)}, with a progress line as each finishes."""
-    found, args = plan.found, plan.args
-    scratch = Path(tempfile.mkdtemp(prefix="dl4phys-grading-"))
-    scratch.chmod(0o700)  # the references: readable by the grader only
-    grader, graded = Grader(plan.limits, scratch, args.assignment, args.unsafe), {}
-    try:
-        with ThreadPoolExecutor(max_workers=plan.jobs) as pool:
-            futures = {pool.submit(grader.grade, h.path): h for h in found.chosen}
-            for done, future in enumerate(as_completed(futures), 1):
-                hand_in = futures[future]
-                graded[id(hand_in)] = assignment, rows, log = future.result()
-                scored = sum(float(r["score"]) for r in rows)
-                possible = sum(float(r["max"] or 0) for r in rows)
-                note = rows[0]["note"] if rows[0]["question"] == SUBMISSION else ""
-                print(f"  [{done}/{len(found.chosen)}] {hand_in.student.key:24s} "
-                      f"{assignment:16s} {scored:g} / {possible:g}  {note}", flush=True)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return graded
+def items_of(plan: Plan) -> list[Item]:
+    """The chosen hand-ins as work items: file, SHA-256, assignment, grader identity."""
+    args, identities, items = plan.args, {}, []
+    settings = {"limits": dataclasses.asdict(plan.limits), "unsafe": args.unsafe,
+                "assignment": args.assignment}
+    for index, hand_in in enumerate(plan.found.chosen):
+        name = hand_in.assignment
+        if name not in identities:
+            extra = ([course_notebooks.path(name), handed_out_path(name)]
+                     if name in course_notebooks.names() else [])
+            identities[name] = grader_identity(name, settings, extra)
+        items.append(Item(index, str(hand_in.path.resolve()), file_hash(hand_in.path), name,
+                          identities[name]))
+    return items
+
+
+def queue_folder(grades: Path, settings: Settings, items: list[Item]) -> Path:
+    """``GRADES/queue/KEY``, private: the same hand-ins and settings, the same folder (a
+    rerun after a kill finds the earlier run's jobs and results there)."""
+    key = hashlib.sha256(json.dumps([dataclasses.asdict(settings),
+                                     [dataclasses.asdict(i) for i in items]],
+                                    sort_keys=True).encode()).hexdigest()[:16]
+    queue = grades / "queue" / key
+    queue.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(grades / "queue", 0o700)
+    return queue
+
+
+def grade_all(plan: Plan) -> tuple[dict[int, tuple[str, list[dict], str]], dict[int, str]]:
+    """Every chosen hand-in graded or found graded: ({id(hand-in): (assignment, rows,
+    log)}, {id(hand-in): why the machinery could not grade it}), with a progress line
+    per hand-in and a summary ("N reused, M graded")."""
+    args, chosen = plan.args, plan.found.chosen
+    items = items_of(plan)
+    grades = args.grades.resolve()
+    settings = Settings(str(grades), dataclasses.asdict(plan.limits), args.assignment,
+                        args.unsafe, args.force)
+    store, queue = Store(grades), queue_folder(grades, settings, items)
+    write_plan(queue, settings, items)
+    results: dict[int, dict | str] = {}
+    if not args.force:
+        for item in items:
+            found = stored(store, item)
+            if found is not None:
+                results[item.index] = {**found, "reused": True}
+    todo = [i for i in items if i.index not in results]
+    done = [len(results)]
+
+    def progress(item: Item, result: dict | str) -> None:
+        done[0] += 1
+        key = chosen[item.index].student.key
+        if isinstance(result, str):
+            print(f"  [{done[0]}/{len(items)}] {key:24s} NOT GRADED: {result}", flush=True)
+            return
+        rows = result["rows"]
+        scored = sum(float(r["score"]) for r in rows)
+        possible = sum(float(r["max"] or 0) for r in rows)
+        note = rows[0]["note"] if rows[0]["question"] == SUBMISSION else ""
+        print(f"  [{done[0]}/{len(items)}] {key:24s} {result['assignment']:16s} "
+              f"{scored:g} / {possible:g}  {note}", flush=True)
+
+    if todo:
+        for assignment in sorted({i.assignment for i in todo} & set(course_notebooks.names())):
+            Grader(plan.limits, queue, prepared_in=queue).prepared(assignment)
+        options = Options(jobs=plan.jobs, retries=args.retries, per_task=args.per_task,
+                          max_tasks=args.max_tasks, slurm_args=args.slurm_args)
+        engine = __import__(f"grading.engines.{args.engine}", fromlist=["run"])
+        results.update(engine.run(queue, settings, todo, options, progress))
+    reused = sum(1 for r in results.values() if isinstance(r, dict) and r["reused"])
+    failed = {id(chosen[i]): r for i, r in results.items() if isinstance(r, str)}
+    print(f"{reused} reused, {len(results) - reused - len(failed)} graded"
+          + (f", {len(failed)} NOT graded (the machinery failed; run make grade again)"
+             if failed else ""), flush=True)
+    if not failed:
+        shutil.rmtree(queue, ignore_errors=True)
+    graded = {id(chosen[i]): (r["assignment"], r["rows"], r["log"])
+              for i, r in results.items() if isinstance(r, dict)}
+    return graded, failed
 
 
 def announce(plan: Plan, out: Path) -> None:
@@ -183,6 +258,7 @@ def announce(plan: Plan, out: Path) -> None:
 
 
 def main(argv=None) -> int:
+    os.umask(0o077)  # grades, feedback and logs are personal data: the grader's only
     plan = plan_run(argv)
     if plan.args.unsafe:
         print(f"WARNING: {UNSAFE_NOTE}: the submitted code runs as you, with your files "
@@ -193,14 +269,34 @@ def main(argv=None) -> int:
         except sandbox.Unavailable as err:
             print(f"make grade: {err}", file=sys.stderr)
             return 2
+    if plan.args.engine == "slurm":
+        from grading.engines.slurm import SlurmError
+        from grading.preflight import check_slurm
+
+        try:
+            problems = check_slurm(plan.args.grades, Options(slurm_args=plan.args.slurm_args))
+        except SlurmError as err:
+            problems = [str(err)]
+        if problems:
+            print("make grade: the cluster cannot grade yet:\n" + "\n".join(
+                f"  {p}" for p in problems), file=sys.stderr)
+            return 2
+    for gone in sandbox.sweep():
+        print(f"removed what a killed grader left: {gone}", flush=True)
     run, out = new_run(plan.args.grades)
     announce(plan, out)
-    changes = report.write_run(plan, run, out, grade_all(plan))
+    graded, failed = grade_all(plan)
+    changes = report.write_run(plan, run, out, graded, failed)
     grades = plan.args.grades
     print(f"this run: {out}/ (grades.csv, feedback/, collected.txt)")
     print(f"the term: {grades / 'gradebook.csv'}, term.csv, moodle.csv, canvas.csv")
     if changes:
         print("grades changed by this run:\n" + "\n".join(f"  {c}" for c in changes))
+    if failed:
+        print(f"{len(failed)} hand-ins NOT graded (a failure of the machinery, not the "
+              f"students'; none is in the gradebook): {out / 'not-graded.txt'}. Run the "
+              "same make grade again: it grades only these.", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -33,6 +33,13 @@ from grading import handin, sandbox
 from grading.checker import queries as checker_queries
 from grading.handin import NotGradable
 
+
+class MachineryFailure(Exception):
+    """Grading failed for a reason that is not the student's: a sandbox that did not start,
+    the checker failing, the host's disk or memory. Retried, then reported as not graded;
+    never a zero, never stored, never replacing a grade."""
+
+
 HERE = Path(__file__).resolve().parent
 INSIDE = HERE / "inside"  # the only grading code that enters a student's sandbox
 CHECKS = HERE / "checker" / "checks.py"
@@ -65,6 +72,8 @@ CHECKER_COMMAND = 'python checks.py {questions}'
 # checker's caps (it reads arrays and compares; ~0.3 s and 100 MiB measured).
 MAX_ANSWERS = 32 * sandbox.MiB
 CHECKER_LIMITS = sandbox.Limits(memory=1 * sandbox.GiB, processes=16, cpus=1, wall=300)
+# What run_notebook.py prints first: without it the student's sandbox never started.
+STARTED = "GRADING: started"
 # The student's exit codes (run_notebook.py), in the course's words.
 STOPPED = {3: "its kernel died or exited before the answers were collected",
            4: "its answers could not be collected (see the note of each question in the "
@@ -146,8 +155,13 @@ def flags(nb: dict, handed_out: dict | None) -> str:
     return "; ".join(found)
 
 
+def handed_out_path(assignment: str) -> Path:
+    """The student notebook of ``assignment`` as handed out (``make assignments``)."""
+    return ASSIGNMENTS / assignment / "student" / f"{assignment}.ipynb"
+
+
 def handed_out_notebook(assignment: str) -> dict | None:
-    path = ASSIGNMENTS / assignment / "student" / f"{assignment}.ipynb"
+    path = handed_out_path(assignment)
     return json.loads(path.read_text()) if path.is_file() else None
 
 
@@ -176,30 +190,35 @@ class Grader:
     """Grades one submission at a time, in its own two sandboxes; safe to call from threads."""
 
     def __init__(self, limits: sandbox.Limits, scratch: Path, assignment: str | None = None,
-                 unsafe: bool = False):
+                 unsafe: bool = False, prepared_in: Path | None = None):
+        """``scratch``: a private folder for this process's copies of the hand-ins;
+        ``prepared_in``: where each assignment's queries and references are (made there
+        once, by the first grader that needs them; default ``scratch``)."""
         self.limits, self.scratch = limits, scratch
         self.assignment, self.unsafe = assignment, unsafe
+        self.prepared_in = prepared_in or scratch
         # What the student's sandbox shows besides its system allowlist and the Python
         # running this: the installed course package (``utils``), nothing else of the
         # checkout (not ``grading/``: the checks and references are not there).
         self.keep = [course_package()]
-        self._prepared: dict[str, tuple[Path, Path]] = {}
         self._lock = threading.Lock()
 
     def prepared(self, assignment: str) -> tuple[Path, Path]:
-        """(queries.npz, references.npz) of an assignment, made once per run."""
+        """(queries.npz, references.npz) of an assignment, made once."""
+        folder = self.prepared_in / assignment
+        paths = (folder / "queries.npz", folder / "references.npz")
         with self._lock:
-            if assignment not in self._prepared:
+            if not all(p.is_file() for p in paths):
                 queries, refs = checker_queries.prepare(assignment)
-                folder = self.scratch / assignment
-                folder.mkdir()
-                self._prepared[assignment] = (
-                    checker_queries.save(queries, folder / "queries.npz"),
-                    checker_queries.save(refs, folder / "references.npz"))
-            return self._prepared[assignment]
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                for arrays, path in zip((queries, refs), paths):
+                    checker_queries.save(arrays, path.with_suffix(".tmp.npz"))
+                    path.with_suffix(".tmp.npz").replace(path)
+            return paths
 
     def grade(self, path: Path) -> tuple[str, list[dict], str]:
-        """(assignment, rows, log) for one submission file."""
+        """(assignment, rows, log) for one submission file. A student's failure is a row
+        with its reason (score 0); :class:`MachineryFailure` when the machinery failed."""
         assignment, maximum, log, found = self.assignment or "", "", "", ""
         try:
             if path.suffix not in (".ipynb", ".zip"):
@@ -218,6 +237,10 @@ class Grader:
         except NotGradable as reason:
             rows = [{"question": SUBMISSION, "score": 0, "max": maximum, "note": str(reason),
                      "output": ""}]
+        except MachineryFailure:
+            raise
+        except Exception as err:  # noqa: BLE001 - the host's trouble (a full disk, ...), not the student's
+            raise MachineryFailure(f"{type(err).__name__}: {str(err)[:200]}") from err
         for row in rows:
             row["flags"] = found
             if self.unsafe:
@@ -241,6 +264,10 @@ class Grader:
                 raise NotGradable(cap_note(student.exceeded, self.limits))
             if student.result_truncated:
                 raise NotGradable(f"the answers were larger than {size_text(MAX_ANSWERS)}")
+            if not student.result and never_started(student):
+                first = (student.output.strip().splitlines() or ["no output"])[0][:200]
+                raise MachineryFailure(f"the student's sandbox did not start (exit "
+                                       f"{student.returncode}: {first})")
             if not student.result:
                 why = STOPPED.get(student.returncode, f"grading it failed (exit "
                                                       f"{student.returncode})")
@@ -253,11 +280,23 @@ class Grader:
                 expose={"checks.py": CHECKS, "answers.npz": answers,
                         "references.npz": references})
         logs.append(f"# checker's sandbox: {describe(checker)}\n{checker.output}")
-        if checker.exceeded or not checker.result:
-            raise NotGradable("the checker could not judge the answers ("
-                              + (cap_note(checker.exceeded, CHECKER_LIMITS)
-                                 or f"exit {checker.returncode}") + ")")
-        return validated(checker.result, checker.result_truncated, questions)
+        if checker.exceeded or not checker.result:  # the checker is the course's own code
+            raise MachineryFailure("the checker could not judge the answers ("
+                                   + (cap_note(checker.exceeded, CHECKER_LIMITS)
+                                      or f"exit {checker.returncode}") + ")")
+        try:
+            return validated(checker.result, checker.result_truncated, questions)
+        except NotGradable as err:
+            raise MachineryFailure(str(err)) from None
+
+
+def never_started(outcome: sandbox.Outcome) -> bool:
+    """Whether a student's sandbox failed before its first line (bubblewrap or the launcher
+    failing): an exit without answers, no cap hit, its whole console output kept, and no
+    start line from run_notebook.py in it."""
+    return (outcome.returncode not in (0, None) and not outcome.exceeded
+            and outcome.output_bytes <= len(outcome.output.encode())
+            and STARTED not in outcome.output)
 
 
 def describe(outcome: sandbox.Outcome) -> str:

@@ -39,12 +39,20 @@ def feedback(student: str, assignment: str, rows: list[dict], late: str = "",
     return "\n".join(lines) + "\n"
 
 
-def write_run(plan, run: str, out: Path, graded: dict) -> list[str]:
+def write_run(plan, run: str, out: Path, graded: dict, failed: dict | None = None) -> list[str]:
     """Write one run's folder and update the term's files from ``graded`` ({id(hand-in):
-    (assignment, rows, log)}); returns the lines of grades that this run changed."""
+    (assignment, rows, log)}); ``failed`` ({id(hand-in): reason}): hand-ins the machinery
+    could not grade, listed in ``not-graded.txt`` and left out of every grade file.
+    Returns the lines of grades that this run changed."""
     args, found, due, policy = plan.args, plan.found, plan.due, plan.policy
+    failed = failed or {}
     all_rows, book_rows = [], []
+    (out / "not-graded.txt").write_text("".join(
+        f"{h.student.key} {h.path.relative_to(args.submissions)}: {failed[id(h)]}\n"
+        for h in found.chosen if id(h) in failed))
     for hand_in in found.chosen:  # in the collection's order, whatever order jobs finished in
+        if id(hand_in) in failed:
+            continue
         assignment, rows, log = graded[id(hand_in)]
         student = hand_in.student
         score = sum(float(r["score"]) for r in rows)

@@ -49,6 +49,7 @@ another sandbox).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -273,6 +274,74 @@ class _Cgroups:
                     time.sleep(0.1)
 
 
+# ------------------------------------------------------- leftovers of a killed grader
+# Every folder and cgroup a grader makes names its process: dl4phys-KIND-PID-... A grader
+# killed with SIGKILL (or a node that lost power) cannot remove them; the next grader
+# does: sweep() removes those whose PID no longer runs.
+_OWNED = re.compile(r"^dl4phys-(?:sandbox|grade|grading)-(\d+)-")
+
+
+def owned_prefix(kind: str) -> str:
+    """The prefix of a temporary folder that this process owns: ``dl4phys-KIND-PID-``."""
+    return f"dl4phys-{kind}-{os.getpid()}-"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _cgroup_parents() -> list[Path]:
+    parents = [_own_cgroup(c) for c in ("memory", "pids", "cpu")] + [_own_cgroup(None)]
+    return [p for p in dict.fromkeys(parents) if p is not None and p.is_dir()]
+
+
+def sweep(tmp: Path | None = None) -> list[str]:
+    """Remove what graders that no longer run left behind: their folders in ``tmp``
+    (default: the temporary folder) and their cgroups (after killing any process still
+    in them). Returns what was removed, one line each; what is not ours is left alone."""
+    removed = []
+    tmp = Path(tmp or tempfile.gettempdir())
+    try:
+        entries = list(tmp.iterdir())
+    except OSError:
+        entries = []
+    for entry in entries:
+        match = _OWNED.match(entry.name)
+        try:
+            mine = entry.is_dir() and not entry.is_symlink() and entry.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if match and mine and not _running(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(f"folder {entry}")
+    for parent in _cgroup_parents():
+        for group in parent.iterdir():
+            match = _OWNED.match(group.name)
+            if not (match and group.is_dir()) or _running(int(match.group(1))):
+                continue
+            try:
+                for line in (group / "cgroup.procs").read_text().split():
+                    os.kill(int(line), 9)
+            except (OSError, ValueError):
+                pass
+            for _ in range(50):  # killed processes take a moment to leave
+                try:
+                    group.rmdir()
+                    removed.append(f"cgroup {group}")
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.1)
+    return removed
+
+
 _MECHANISM: str | None = None
 
 
@@ -464,8 +533,9 @@ def run(command: str, *, limits: Limits, expose: dict[str, Path] | None = None,
     scratch = staging = None
     try:
         if confined:
-            staging = Path(tempfile.mkdtemp(prefix="dl4phys-sandbox-"))
-            staging.chmod(0o755)
+            # private to the grader (mkdtemp's 0700): it holds a student's notebook; the
+            # sandbox sees its files through bind mounts, not through this folder
+            staging = Path(tempfile.mkdtemp(prefix=owned_prefix("sandbox")))
             exposed = dict(expose or {})
             if as_root():
                 exposed = _stage(exposed, staging)
@@ -478,7 +548,7 @@ def run(command: str, *, limits: Limits, expose: dict[str, Path] | None = None,
                 argv += ["/bin/sh", "-c", command]
             popen_env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None
         else:
-            scratch = Path(tempfile.mkdtemp(prefix="dl4phys-grade-"))
+            scratch = Path(tempfile.mkdtemp(prefix=owned_prefix("grade")))
             for name, source in (expose or {}).items():
                 (scratch / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(source, scratch / name)

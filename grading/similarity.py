@@ -25,6 +25,7 @@ import html
 import io
 import itertools
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,7 @@ def report(assignment: str, codes: dict[str, str], pairs: list[Pair], shown: int
 
 
 def main(argv=None) -> int:
+    os.umask(0o077)  # the report quotes students' code: the grader's only
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", type=Path)
     parser.add_argument("--roster", type=Path)

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -411,8 +412,9 @@ def test_a_refused_cgroup_setting_leaves_no_cgroup_behind(bwrap, monkeypatch):
         monkeypatch.setattr(sandbox, "_own_cgroup", lambda c: parent if c == "cpu" else own(c))
         monkeypatch.setattr(sandbox, "_v1_cpu_quota", lambda group, cpus: 100000)
         assert not sandbox._Cgroups.usable("cgroup v1")
+        # only this process's own (another grader on the machine may have its own now)
         left = [d for top in (own("memory"), own("pids"), parent) for d in top.iterdir()
-                if d.name.startswith("dl4phys-grade-")]
+                if d.name.startswith(f"dl4phys-grade-{os.getpid()}-")]
         assert left == []
     finally:
         parent.rmdir()
@@ -449,3 +451,65 @@ def test_the_thread_that_reads_output_never_blocks_the_grader(bwrap):
     outcome = sandbox.run("yes", limits=sandbox.Limits(wall=2, output=1024))
     done.set()
     assert outcome.exceeded == ("wall time",) and outcome.output_bytes > 10**6
+
+
+def _dead_pid() -> int:
+    """The PID of a process that has exited (and been reaped)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_sweep_removes_the_folders_of_dead_graders_only(tmp_path):
+    dead, alive = _dead_pid(), os.getpid()
+    names = [f"dl4phys-sandbox-{dead}-a", f"dl4phys-grading-{dead}-b",
+             f"dl4phys-sandbox-{alive}-c", "dl4phys-sandbox-x", "someone-else"]
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "notebook.ipynb").write_text("{}")
+    removed = sandbox.sweep(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"dl4phys-sandbox-{alive}-c", "dl4phys-sandbox-x", "someone-else"]
+    assert len(removed) == 2
+
+
+def test_sweep_removes_a_dead_graders_cgroups_and_kills_what_runs_in_them(bwrap, monkeypatch):
+    """A grader killed with SIGKILL leaves its cgroups, maybe with a student's process in
+    them: the next grader kills that process and removes the cgroups; a live grader's
+    cgroups stay."""
+    parent = _writable_v1_cpu_cgroup() / f"dl4phys-test-sweep-{os.getpid()}"
+    parent.mkdir()
+    monkeypatch.setattr(sandbox, "_cgroup_parents", lambda: [parent])
+    dead, alive = _dead_pid(), os.getpid()
+    (parent / f"dl4phys-grade-{dead}-1").mkdir()
+    (parent / f"dl4phys-grade-{alive}-1").mkdir()
+    orphan = subprocess.Popen(["sleep", "600"])
+    try:
+        (parent / f"dl4phys-grade-{dead}-1" / "cgroup.procs").write_text(str(orphan.pid))
+        assert sandbox.sweep(Path(tempfile.mkdtemp())) == [
+            f"cgroup {parent / f'dl4phys-grade-{dead}-1'}"]
+        assert orphan.wait(timeout=60) == -9
+        assert [d.name for d in parent.iterdir() if d.is_dir()] == [f"dl4phys-grade-{alive}-1"]
+    finally:
+        orphan.kill()
+        for group in parent.iterdir():
+            if group.is_dir():
+                group.rmdir()
+        parent.rmdir()
+
+
+def test_a_sandbox_folder_is_private_to_the_grader(bwrap, monkeypatch, tmp_path):
+    """It holds a student's notebook: 0700, and the sandbox still reads what it exposes."""
+    seen = []
+    real = sandbox._bwrap_args
+
+    def spy(limits, env, expose, keep, staging):
+        seen.append(staging.stat().st_mode & 0o777)
+        return real(limits, env, expose, keep, staging)
+
+    monkeypatch.setattr(sandbox, "_bwrap_args", spy)
+    (tmp_path / "answer.txt").write_text("42")
+    outcome = sandbox.run("cat answer.txt", limits=sandbox.Limits(wall=60),
+                          expose={"answer.txt": tmp_path / "answer.txt"})
+    assert seen == [0o700]
+    assert outcome.returncode == 0 and outcome.output.strip() == "42"
