@@ -16,13 +16,14 @@ WORKERS ?= $(shell n=$(NPROC); echo $$(( n < 6 ? n : 6 )))
 LAB_WORKERS ?= 2
 THREADS ?= $(shell echo $$(( $(NPROC) / $(WORKERS) > 1 ? $(NPROC) / $(WORKERS) : 1 )))
 
-.PHONY: help test book book-instructor lab lab-check publish-check student assignments grade grade-preflight similarity assignments-check browser-check bench bench-ising lint clean
+.PHONY: help test book book-instructor lab lab-check repository-url publish-check student assignments grade grade-preflight similarity assignments-check browser-check bench bench-ising lint clean
 
 help:
 	@echo "make test           unit tests + every cell of every notebook (nbval)"
 	@echo "make book           build the public web book into _build/html (warnings are errors)"
 	@echo "make book-instructor  the book with every solution, in _build/instructor/html"
-	@echo "make lab            open the notebooks in JupyterLab"
+	@echo "make lab [EDITION=public]  open the notebooks in JupyterLab (public: as released today)"
+	@echo "make repository-url URL=https://github.com/ORG/REPO  the published repository, everywhere"
 	@echo "make lab-check      run every notebook in a real JupyterLab in headless Chromium"
 	@echo "make publish-check  launch links with an example repository URL (after make book)"
 	@echo "make student        student notebooks + book without solutions in _build/student"
@@ -80,8 +81,18 @@ book-instructor: $(STAMP)
 book: book-instructor
 	$(PY) -m scripts.release --site
 
+# make lab EDITION=public: the notebooks as the public may see them today (graded
+# solutions withheld until their date), for projecting in a lecture before the release.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --KernelManager.transport_encryption=auto notebooks
+	$(if $(filter public,$(EDITION)),$(PY) -m scripts.release --lecture-branch _build/lab-public)
+	$(VENV)/bin/jupyter lab --KernelManager.transport_encryption=auto \
+		$(if $(filter public,$(EDITION)),_build/lab-public/notebooks,notebooks)
+
+# make repository-url URL=https://github.com/ORG/REPO: the published repository, in
+# _config.yml and every notebook's Colab cell (the book's cache is carried over).
+repository-url: $(STAMP)
+	@test -n "$(URL)" || { echo "usage: make repository-url URL=https://github.com/ORG/REPO [BRANCH=main]"; exit 2; }
+	$(PY) -m scripts.repository_url "$(URL)" $(BRANCH)
 
 lab-check: $(STAMP)
 	@mkdir -p $(LOGS)

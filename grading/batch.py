@@ -159,6 +159,12 @@ def plan_run(argv=None) -> Plan:
     found = collect.collect(args.submissions, roster, due, args.assignment)
     if not found.chosen and not found.problems:
         cli.error(f"no submissions in {args.submissions}")
+    missing = sorted({h.assignment for h in found.chosen if h.assignment in plan
+                      and not handed_out_path(h.assignment).is_file()})
+    if missing:  # the flags compare each hand-in with it (and make similarity does)
+        cli.error(f"the handed-out notebooks of {missing} are not built "
+                  f"({handed_out_path(missing[0])} is missing): run `make assignments` (or "
+                  "`make book`) first, so that each hand-in is compared with what students got")
     return Plan(args, limits, found, plan, due, policy,
                 args.jobs or default_jobs(limits.memory))
 

@@ -34,7 +34,7 @@ from course.paths import GRADES
 from course.schedule import term_due
 from grading import handin
 from grading.collect import collect, read_roster
-from grading.grader import handed_out_notebook
+from grading.grader import handed_out_notebook, handed_out_path
 
 K, WINDOW = 10, 4  # tokens per fingerprint and winnowing window: answers here are short
 
@@ -130,6 +130,12 @@ def main(argv=None) -> int:
     # the file that grading counts: the latest before the due date
     found = collect(args.submissions, read_roster(args.roster) if args.roster else None,
                     term_due())
+    missing = sorted({h.assignment for h in found.chosen if h.assignment
+                      and not handed_out_path(h.assignment).is_file()})
+    if missing:  # without it, the lecture's own code would count as the students'
+        parser.error(f"the handed-out notebooks of {missing} are not built: run `make "
+                     "assignments` (or `make book`) first; the report compares only the code "
+                     "students wrote themselves")
     by_assignment: dict[str, dict[str, str]] = {}
     for hand_in in found.chosen:
         try:

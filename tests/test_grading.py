@@ -513,3 +513,21 @@ def test_a_sandbox_folder_is_private_to_the_grader(bwrap, monkeypatch, tmp_path)
                           expose={"answer.txt": tmp_path / "answer.txt"})
     assert seen == [0o700]
     assert outcome.returncode == 0 and outcome.output.strip() == "42"
+
+
+def test_grading_without_the_handed_out_notebooks_stops_and_says_what_to_build(
+        tmp_path, monkeypatch, capsys):
+    """After make clean, every hand-in would be flagged (its own code compared with
+    nothing): make grade stops instead and names the build step."""
+    from grading import batch, grader
+
+    folder = tmp_path / "hand-ins"
+    folder.mkdir()
+    nb = {"cells": [], "metadata": {"otter": {"assignment_name": "02_autoencoder"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    (folder / "ada.ipynb").write_text(json.dumps(nb))
+    monkeypatch.setattr(grader, "ASSIGNMENTS", tmp_path / "not-built")
+    with pytest.raises(SystemExit) as stop:
+        batch.plan_run([str(folder), "--grades", str(tmp_path / "grades")])
+    assert stop.value.code == 2
+    assert "run `make assignments` (or `make book`) first" in capsys.readouterr().err
