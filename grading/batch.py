@@ -10,9 +10,14 @@ Each submission is graded in two sandboxes with only data between them
 ``--unsafe`` grades without sandboxes and says so in every row.
 
 Three steps, each in its own module: **plan** (collect the folder: who handed in what,
-when; ``grading/collect.py``), **grade** (every hand-in through ``grading/grader.py``,
-``JOBS`` at a time) and **write** (the run's folder and the term's gradebook,
-``grading/report.py``). It writes, in ``GRADES/runs/RUN/``:
+when; ``grading/collect.py``), **grade** (every hand-in without a kept result through
+``grading/grader.py``, on an engine: ``--engine local``, ``JOBS`` at a time, or ``--engine
+slurm``, a job array; ``grading/engines/``) and **write** (the run's folder and the term's
+gradebook, ``grading/report.py``). Each result is kept in ``GRADES/results/`` the moment it
+exists (``grading/store.py``): the same command run again grades only what is missing. A
+failure of the machinery is retried ``--retries`` times, then listed in ``not-graded.txt``
+and kept out of every grade (exit status 3). It writes, in ``GRADES/runs/RUN/``
+(``GRADES`` default ``grades/``):
 
 - ``grades.csv``: one row per student and question (``student, assignment, question,
   score, max, note, flags``). A submission that is not a notebook, cannot be graded, hits
@@ -21,10 +26,12 @@ when; ``grading/collect.py``), **grade** (every hand-in through ``grading/grader
   in ``note``; the other submissions are graded as usual. ``flags`` lists what in the
   student's own code (cells that are not in the handed-out notebook) touches otter, the
   grader object, result files or the interpreter's machinery, for a person to look at.
-- ``feedback/STUDENT.txt``: the student's scores and, for each failed question, the
-  checker's reason;
-- ``results/STUDENT.json``: the validated result (question, score, max, output);
-- ``logs/STUDENT.log``: the end of both sandboxes' console output and their resource use.
+- ``feedback/STUDENT_ASSIGNMENT.txt``: the student's scores and, for each failed
+  question, the checker's reason;
+- ``results/STUDENT_ASSIGNMENT.json``: the validated result (question, score, max, output);
+- ``logs/STUDENT_ASSIGNMENT.log``: the end of both sandboxes' console output and their
+  resource use;
+- ``collected.txt`` and ``not-graded.txt``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-# Debian's chromium package (no browser download); CHROMIUM=/path/to/chrome overrides it.
+# Debian's chromium package (no browser download); CHROMIUM=/path/to/chrome overrides it;
+# without either, Playwright's own Chromium (`.venv/bin/playwright install chromium`, once).
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -52,14 +53,22 @@ def require_built():
 
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium driven by Playwright, one per test module."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium, or set CHROMIUM")
-    from playwright.sync_api import sync_playwright
+    """Headless Chromium driven by Playwright, one per test module: CHROMIUM (Debian's
+    chromium by default), else Playwright's own download."""
+    from playwright.sync_api import Error, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync"]
+        if Path(CHROMIUM).exists():
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        else:
+            try:
+                browser = p.chromium.launch(args=args)  # Playwright's own, if installed
+            except Error:
+                pytest.fail(f"No Chromium: none at {CHROMIUM} and no Playwright browser. "
+                            "apt-get install chromium, or set CHROMIUM=/path/to/chrome, or "
+                            "run `.venv/bin/playwright install chromium` once")
         yield browser
         browser.close()
