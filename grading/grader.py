@@ -69,7 +69,8 @@ STUDENT_COMMAND = 'python run_notebook.py {assignment} {questions}'
 # The checker's sandbox: judge the answers, send the verdict (JSON) to the result channel.
 CHECKER_COMMAND = 'python checks.py {questions}'
 # What the student's side may send back (02's answers, the largest, are ~5 MiB), and the
-# checker's caps (it reads arrays and compares; ~0.3 s and 100 MiB measured).
+# checker's caps (it reads arrays and compares: well under its caps; benchmarks/README.md
+# has what it took).
 MAX_ANSWERS = 32 * sandbox.MiB
 CHECKER_LIMITS = sandbox.Limits(memory=1 * sandbox.GiB, processes=16, cpus=1, wall=300)
 # What run_notebook.py prints first: without it the student's sandbox never started.
