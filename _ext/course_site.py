@@ -39,7 +39,7 @@ from course import config as course_config
 from course.branches import ASSIGNMENTS_BRANCH, HUB_FOLDER
 from course.config import ConfigError
 from course.paths import RELEASE
-from course.schedule import day_text, schedule
+from course.schedule import due_text, schedule
 
 MATHJAX_ENTRY = "mathjax/es5/tex-mml-chtml.js"
 
@@ -139,7 +139,7 @@ def _assignment_box(app, pagename, templatename, context, doctree) -> None:
     context["body"] = (
         '<div class="admonition tip assignment-links"><p class="admonition-title">'
         "Assignment</p><p>"
-        + (f"<strong>Due {html.escape(due)}</strong> (the end of that day). " if due else "")
+        + (f"<strong>Due {html.escape(due)}</strong>. " if due else "")
         + "This notebook with its graded exercises and no solutions: "
         + " · ".join(parts) + ". Run its first cell first: on Colab it installs what "
         "Colab lacks; a check cell after each question says what is still wrong, and the "
@@ -147,12 +147,14 @@ def _assignment_box(app, pagename, templatename, context, doctree) -> None:
 
 
 def due_date(book: Path, name: str) -> str:
-    """"25 January 2027" from the schedule in the book's ``_config.yml`` ("" if none)."""
+    """"25 January 2027, 23:59 UTC" from the schedule in the book's ``_config.yml`` ("" if
+    none)."""
     try:
-        entry = schedule(course_config.load(book / "_config.yml")).get(name)
+        config = course_config.load(book / "_config.yml")
+        entry = schedule(config).get(name)
+        return due_text(entry.due, config) if entry and entry.due else ""
     except ConfigError:
         return ""  # the build's own check of the schedule (make book) says what is wrong
-    return day_text(entry.due) if entry and entry.due else ""
 
 
 def release_dir() -> Path | None:

@@ -94,6 +94,12 @@ def day_text(date: dt.date) -> str:
     return f"{date.day} {date:%B %Y}"
 
 
+def due_text(due: dt.date, config: dict | None = None) -> str:
+    """"18 January 2027, 23:59 Europe/Berlin": when an assignment is due, in the words
+    and the time zone (``course.timezone``) that students see."""
+    return f"{day_text(due)}, 23:59 {course_config.timezone(config).key}"
+
+
 def due_moments(course: dict | None,
                 due_dates: dict[str, dt.date | None]) -> dict[str, dt.datetime]:
     """{assignment: the end of its due day in ``course.timezone``}, in UTC. ``course``:

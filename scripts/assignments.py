@@ -51,7 +51,7 @@ from course.markup import (
 )
 from course.paths import ASSIGNMENTS as OUT
 from course.paths import BUILD, RELEASE
-from course.schedule import day_text, schedule
+from course.schedule import due_text, schedule
 
 SETUP_TAG = "assignment-setup"
 
@@ -108,7 +108,7 @@ def due_line(name: str) -> str:
     entry = schedule().get(name)
     if entry is None or entry.due is None:
         return ""
-    return (f"**Due {day_text(entry.due)}** (the end of that day): hand in the "
+    return (f"**Due {due_text(entry.due)}**: hand in the "
             "zip where your lecturer collects the work (the course's page on your "
             "learning platform).\n\n")
 

@@ -253,7 +253,7 @@ def test_the_due_date_is_in_the_books_assignment_box_and_the_hand_in_cell():
     root = Path(__file__).resolve().parents[1]
 
     for name, entry in schedule().items():
-        words = f"Due {entry.due.day} {entry.due:%B %Y}"
+        words = f"Due {entry.due.day} {entry.due:%B %Y}, 23:59 UTC"  # course.timezone
         context = {"body": "<p>page</p>"}
         app = SimpleNamespace(srcdir=str(root), config=SimpleNamespace(html_theme_options={}))
         course_site._assignment_box(app, f"notebooks/{name}", "page.html", context, None)
