@@ -28,7 +28,7 @@ help:
 	@echo "make publish-check  launch links with an example repository URL (after make book)"
 	@echo "make student        student notebooks + book without solutions in _build/student"
 	@echo "make assignments    otter-grader assignments in _build/assignments (student + autograder)"
-	@echo "make grade SUBMISSIONS=dir [ROSTER=csv] [GRADES=grades] [ASSIGNMENT=name] [JOBS=n]"
+	@echo "make grade SUBMISSIONS=dir [ROSTER=csv] [WORKSHEET=csv] [GRADES=grades] [ASSIGNMENT=name] [JOBS=n]"
 	@echo "           [TIMEOUT=900] [MEMORY=4G] [PROCESSES=512] [CPUS=1] [UNSAFE=1] [FORCE=1]"
 	@echo "           [RETRIES=2] [ENGINE=local|slurm] [PER_TASK=1] [MAX_TASKS=n] [SLURM_ARGS='...']"
 	@echo "                    grade hand-ins (plain, Moodle, Canvas), each sandboxed: grades/"
@@ -121,7 +121,9 @@ assignments: $(STAMP)
 # MEMORY (whole process tree), PROCESSES (processes + threads), CPUS (cores) and TIMEOUT
 # (seconds). ASSIGNMENT=name forces the assignment; UNSAFE=1 grades without a sandbox.
 # SUBMISSIONS: a plain folder or an unpacked Moodle or Canvas download; ROSTER=file.csv
-# (id, name, email) names the students; GRADES: the term's folder (every run is kept in
+# (id, name, email) names the students; WORKSHEET=file.csv: Moodle's grading worksheet,
+# written back filled (with a feedback zip; Canvas: a re-upload zip) in GRADES/runs/RUN/lms;
+# GRADES: the term's folder (every run is kept in
 # GRADES/runs/, every result in GRADES/results/, the gradebook and LMS imports beside;
 # make clean leaves it alone). A result is kept the moment it exists: the same make grade
 # run again grades only what has no result yet (FORCE=1: everything). A failure of the
@@ -139,8 +141,9 @@ RETRIES   ?= 2
 PER_TASK  ?= 1
 MAX_TASKS ?= 0
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [ROSTER=roster.csv] [GRADES=grades] [ASSIGNMENT=name] [JOBS=n] [TIMEOUT=s] [MEMORY=4G] [PROCESSES=n] [CPUS=n] [UNSAFE=1] [FORCE=1] [RETRIES=2] [ENGINE=local|slurm] [PER_TASK=1] [MAX_TASKS=n] [SLURM_ARGS='...']"; exit 2; }
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [ROSTER=roster.csv] [WORKSHEET=moodle.csv] [GRADES=grades] [ASSIGNMENT=name] [JOBS=n] [TIMEOUT=s] [MEMORY=4G] [PROCESSES=n] [CPUS=n] [UNSAFE=1] [FORCE=1] [RETRIES=2] [ENGINE=local|slurm] [PER_TASK=1] [MAX_TASKS=n] [SLURM_ARGS='...']"; exit 2; }
 	$(PY) -m grading.batch "$(SUBMISSIONS)" --grades "$(GRADES)" $(if $(ROSTER),--roster "$(ROSTER)") \
+		$(if $(WORKSHEET),--worksheet "$(WORKSHEET)") \
 		--timeout $(TIMEOUT) --memory $(MEMORY) \
 		--processes $(PROCESSES) --cpus $(CPUS) $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(UNSAFE),--unsafe) \

@@ -31,7 +31,10 @@ and kept out of every grade (exit status 3). It writes, in ``GRADES/runs/RUN/``
 - ``results/STUDENT_ASSIGNMENT.json``: the validated result (question, score, max, output);
 - ``logs/STUDENT_ASSIGNMENT.log``: the end of both sandboxes' console output and their
   resource use;
-- ``collected.txt`` and ``not-graded.txt``.
+- ``collected.txt`` and ``not-graded.txt``;
+- ``lms/``: what the LMS takes back in bulk (``grading/lms.py``): Moodle's grading
+  worksheet filled (with ``--worksheet``) and its feedback-files zip, Canvas's re-upload
+  zip.
 """
 
 from __future__ import annotations
@@ -50,10 +53,10 @@ from pathlib import Path
 from course import notebooks as course_notebooks
 from course.paths import GRADES
 from course.schedule import Assignment, schedule, term_due
-from grading import collect, gradebook, report, sandbox
+from grading import collect, gradebook, privacy, report, sandbox
 from grading.engines import ENGINES, Options
 from grading.grader import SUBMISSION, UNSAFE_NOTE, Grader, handed_out_path, size_text
-from grading.store import Store, file_hash, grader_identity
+from grading.store import Store, file_hash, grader_identity, load_times, record_times
 from grading.work import Item, Settings, stored, write_plan
 
 
@@ -111,6 +114,10 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("submissions", type=Path,
                         help="folder of hand-ins: plain, or an LMS download (Moodle, Canvas)")
     parser.add_argument("--roster", type=Path, help="CSV with the columns id, name, email")
+    parser.add_argument("--worksheet", type=Path,
+                        help="Moodle's grading worksheet of the assignment (make grade "
+                             "WORKSHEET=file.csv): matches participants by id and is "
+                             "written back filled")
     parser.add_argument("--assignment", help="assignment name (default: from each notebook)")
     parser.add_argument("--grades", type=Path, default=GRADES,
                         help="the term's grades folder (default grades/): every run is kept")
@@ -159,11 +166,17 @@ def plan_run(argv=None) -> Plan:
             cli.error(f"--{flag} ({name.upper()}) must be 0 or more, got {getattr(args, name)}")
     try:
         roster = collect.read_roster(args.roster) if args.roster else None
+        worksheet = collect.read_worksheet(args.worksheet) if args.worksheet else None
         policy = gradebook.LatePolicy.from_config()
         plan, due = schedule(), term_due()
     except (OSError, ValueError) as err:
         cli.error(str(err))
-    found = collect.collect(args.submissions, roster, due, args.assignment)
+    tracked = privacy.tracked({"SUBMISSIONS": args.submissions, "ROSTER": args.roster,
+                               "WORKSHEET": args.worksheet, "GRADES": args.grades})
+    if tracked:
+        cli.error(tracked)
+    found = collect.collect(args.submissions, roster, due, args.assignment, worksheet,
+                            seen=load_times(args.grades))
     if not found.chosen and not found.problems:
         cli.error(f"no submissions in {args.submissions}")
     missing = sorted({h.assignment for h in found.chosen if h.assignment in plan
@@ -187,7 +200,8 @@ def items_of(plan: Plan) -> list[Item]:
             extra = ([course_notebooks.path(name), handed_out_path(name)]
                      if name in course_notebooks.names() else [])
             identities[name] = grader_identity(name, settings, extra)
-        items.append(Item(index, str(hand_in.path.resolve()), file_hash(hand_in.path), name,
+        items.append(Item(index, str(hand_in.path.resolve()),
+                          hand_in.sha256 or file_hash(hand_in.path), name,
                           identities[name]))
     return items
 
@@ -258,7 +272,8 @@ def grade_all(plan: Plan) -> tuple[dict[int, tuple[str, list[dict], str]], dict[
 
 def announce(plan: Plan, out: Path) -> None:
     found, limits = plan.found, plan.limits
-    lines = [f"layout: {found.layout}; {len(found.chosen)} submissions graded"]
+    lines = [f"layout: {found.layout}; {len(found.chosen)} submissions graded",
+             *report.due_lines(plan)]
     lines += ["", "not graded:"] + [f"  {p}" for p in found.problems] if found.problems else []
     lines += ["", "several files:"] + [f"  {c}" for c in found.choices] if found.choices else []
     (out / "collected.txt").write_text("\n".join(lines) + "\n")
@@ -300,9 +315,14 @@ def main(argv=None) -> int:
     announce(plan, out)
     graded, failed = grade_all(plan)
     changes = report.write_run(plan, run, out, graded, failed)
+    record_times(plan.args.grades, plan.found.chosen)
     grades = plan.args.grades
     print(f"this run: {out}/ (grades.csv, feedback/, collected.txt)")
     print(f"the term: {grades / 'gradebook.csv'}, term.csv, moodle.csv, canvas.csv")
+    returned = sorted((out / "lms").glob("*")) if (out / "lms").is_dir() else []
+    if returned:
+        print("back to the students through the LMS (docs/assignments.md): "
+              + ", ".join(f"lms/{p.name}" for p in returned))
     if changes:
         print("grades changed by this run:\n" + "\n".join(f"  {c}" for c in changes))
     if failed:

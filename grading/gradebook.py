@@ -15,6 +15,10 @@ outside ``_build``, so ``make clean`` leaves it alone):
 - ``moodle.csv`` and ``canvas.csv``: the same totals in the files that the two LMSs'
   gradebook imports take (see :func:`moodle_rows`, :func:`canvas_rows`).
 
+Every CSV written here (and the run's ``grades.csv`` and Moodle worksheet) goes through
+:func:`safe_cell`: a text cell that a spreadsheet would run as a formula gets a leading
+apostrophe; :func:`read_csv` takes it off again.
+
 The late policy is ``course.late`` in ``_config.yml``: ``{policy: flag}`` (marked, not
 changed), ``{policy: penalty, per_day: 0.1}`` (a tenth of the points off per day or part
 of a day late) or ``{policy: refuse}``, each with an optional ``after_days: N`` past
@@ -27,6 +31,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,19 +92,46 @@ def days_late(submitted: dt.datetime | None, due: dt.datetime | None) -> int:
     return math.ceil((submitted - due).total_seconds() / 86400)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run (OWASP)
+NUMBER = re.compile(r"-?\d+(\.\d+)?|-")  # a lone "-": Moodle's "no date"
+
+
+def safe_cell(value):
+    """A CSV cell that no spreadsheet runs as a formula: text starting with ``= + - @``, a
+    tab or a carriage return gets a leading apostrophe (OWASP, "CSV Injection"); numbers,
+    and text that is a plain number ("-0.5"), stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def unsafe_cell(value: str) -> str:
+    """A cell as :func:`safe_cell` was given it (for files that are read back)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
+def safe_row(row: dict) -> dict:
+    return {k: safe_cell(v) for k, v in row.items()}
+
+
 def read_csv(path: Path) -> list[dict]:
     if not path.is_file():
         return []
     with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+        return [{k: unsafe_cell(v) if isinstance(v, str) else v for k, v in row.items()}
+                for row in csv.DictReader(f)]
 
 
 def write_csv(path: Path, fields: list[str], rows: list[dict]) -> None:
+    """Every cell through :func:`safe_cell`; written whole or not at all."""
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        writer = csv.DictWriter(f, fieldnames=[safe_cell(c) for c in fields],
+                                extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({safe_cell(k): v for k, v in safe_row(r).items()} for r in rows)
     tmp.replace(path)  # a run that stops half-way leaves the former file whole
 
 

@@ -20,7 +20,6 @@ pair, most similar first).
 from __future__ import annotations
 
 import argparse
-import csv
 import html
 import io
 import itertools
@@ -32,7 +31,7 @@ from pathlib import Path
 
 from course.paths import GRADES
 from course.schedule import term_due
-from grading import handin
+from grading import gradebook, handin
 from grading.collect import collect, read_roster
 from grading.grader import handed_out_notebook, handed_out_path
 
@@ -151,10 +150,10 @@ def main(argv=None) -> int:
     for assignment, codes in sorted(by_assignment.items()):
         pairs = compare(codes)
         (out / f"{assignment}.html").write_text(report(assignment, codes, pairs))
-        with open(out / f"{assignment}.csv", "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["student_a", "student_b", "share_a", "share_b"])
-            writer.writerows([p.a, p.b, f"{p.share_a:.3f}", f"{p.share_b:.3f}"] for p in pairs)
+        gradebook.write_csv(  # students' ids from outside: neutralised against formulas
+            out / f"{assignment}.csv", ["student_a", "student_b", "share_a", "share_b"],
+            [{"student_a": p.a, "student_b": p.b, "share_a": f"{p.share_a:.3f}",
+              "share_b": f"{p.share_b:.3f}"} for p in pairs])
         top = ", ".join(f"{p.a}+{p.b} {p.score:.0%}" for p in pairs[:3])
         print(f"{assignment}: {len(codes)} students; most similar: {top or 'none'}; "
               f"report {out / f'{assignment}.html'}")

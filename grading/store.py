@@ -19,6 +19,7 @@ folder is private (0700): results are personal data.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -58,6 +59,35 @@ def grader_identity(assignment: str, settings: dict, extra: list[Path] = ()) -> 
             digest.update(file_hash(path).encode())
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()[:20]
+
+
+TIMES = "handin-times.json"
+
+
+def load_times(grades: Path) -> dict[str, list[str]]:
+    """{SHA-256 of a hand-in: [the time it was handed in (ISO 8601), where that time came
+    from]} as the grades folder's earlier runs first recorded it."""
+    try:
+        data = json.loads((Path(grades) / TIMES).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def record_times(grades: Path, hand_ins) -> None:
+    """Add each hand-in's (``sha256``, ``time``, ``time_from``) to ``TIMES``, keeping the
+    earliest time of the same bytes; written atomically."""
+    times = load_times(grades)
+    for h in hand_ins:
+        if not h.sha256 or h.time is None:
+            continue
+        known = times.get(h.sha256)
+        if known is None or h.time < dt.datetime.fromisoformat(known[0]):
+            times[h.sha256] = [h.time.isoformat(), h.time_from]
+    fd, tmp = tempfile.mkstemp(dir=grades, prefix=".", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(times, f, indent=0)
+    os.replace(tmp, Path(grades) / TIMES)
 
 
 class Store:

@@ -4,6 +4,7 @@ Moodle's "Download all submissions" and as Canvas's "Download Submissions" lay i
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -71,6 +72,8 @@ def write_class(folder: Path, layout: str, extra: list[tuple] = (),
             path = folder / key / export_name(when)
         elif layout == "moodle":
             path = folder / f"{name}_{participant}_assignsubmission_file" / export_name(when)
+        elif layout == "moodle-old":  # Moodle 3.1 to 4.0: the folder ends in "_"
+            path = folder / f"{name}_{participant}_assignsubmission_file_" / export_name(when)
         elif layout == "moodle-flat":  # "Download submissions in folders" switched off
             path = folder / f"{name}_{participant}_assignsubmission_file_{export_name(when)}"
         else:
@@ -87,3 +90,21 @@ def write_class(folder: Path, layout: str, extra: list[tuple] = (),
     return folder
 
 
+
+
+WORKSHEET_COLUMNS = ["Identifier", "Full name", "Email address", "Status", "Grade",
+                     "Maximum Grade", "Grade can be changed", "Last modified (submission)",
+                     "Last modified (grade)", "Feedback comments"]
+
+
+def moodle_worksheet(path: Path, people=CLASS) -> Path:
+    """Moodle's grading worksheet of the assignment (*Download grading worksheet*): one
+    row per participant, "Participant N", the columns of mod/assign's export."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(WORKSHEET_COLUMNS)
+        for _, name, email, participant in people:
+            writer.writerow([f"Participant {participant}", name, email,
+                             "Submitted for grading", "", "2.00", "Yes",
+                             "Monday, 8 February 2027, 8:00 PM", "-", ""])
+    return path

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from made_up_class import CLASS, write_class
+from made_up_class import CLASS, moodle_worksheet, write_class
 
 from course.paths import ASSIGNMENTS as OUT
 
@@ -64,9 +64,9 @@ def hand_in(label: str) -> dict:
     return student
 
 
-def grade(folder: Path, grades: Path, roster: Path) -> str:
+def grade(folder: Path, grades: Path, roster: Path, *extra: str) -> str:
     done = subprocess.run([sys.executable, "-m", "grading.batch", str(folder),
-                           "--grades", str(grades), "--roster", str(roster)],
+                           "--grades", str(grades), "--roster", str(roster), *extra],
                           check=True, capture_output=True, text=True, cwd=ROOT)
     return done.stdout
 
@@ -83,9 +83,11 @@ def term(tmp_path_factory):
     with open(roster, "w", newline="") as f:
         csv.writer(f).writerows([["id", "name", "email"], *(c[:3] for c in CLASS)])
     printed = {}
+    sheet = moodle_worksheet(base / "worksheet.csv")
     for layout in ("moodle", "canvas"):
         write_class(base / layout, layout, notebook=hand_in)
-        printed[layout] = grade(base / layout, base / f"grades-{layout}", roster)
+        extra = ["--worksheet", str(sheet)] if layout == "moodle" else []
+        printed[layout] = grade(base / layout, base / f"grades-{layout}", roster, *extra)
     return {"base": base, "roster": roster, "printed": printed}
 
 
@@ -117,6 +119,48 @@ def test_the_lms_imports_hold_every_student(term):
     assert {r["ID"]: float(r[NAME]) for r in canvas[1:]} == TOTALS
     moodle = table(grades / "moodle.csv")
     assert {r["Email address"] for r in moodle} == {c[2] for c in CLASS}
+
+
+def first_run(grades: Path) -> Path:
+    return sorted((grades / "runs").iterdir())[0]
+
+
+def test_the_grades_and_feedback_go_back_through_moodle_under_each_participants_id(term):
+    """The filled worksheet (rows by "Participant N") and the feedback zip (folders whose
+    second "_"-separated part is the participant id, as Moodle's import reads them)."""
+    run = first_run(term["base"] / "grades-moodle")
+    by_participant = {c[3]: c[0] for c in CLASS}
+    sheet = table(run / "lms" / f"moodle-worksheet_{NAME}.csv")
+    assert {by_participant[r["Identifier"].split()[-1]]: float(r["Grade"])
+            for r in sheet} == TOTALS
+    with zipfile.ZipFile(run / "lms" / f"moodle-feedback_{NAME}.zip") as archive:
+        texts = {by_participant[n.split("/")[0].split("_")[1]]: archive.read(n).decode()
+                 for n in archive.namelist()}
+    assert set(texts) == set(TOTALS)
+    for key, text in texts.items():
+        name = next(c[1] for c in CLASS if c[0] == key)
+        assert text.startswith(f"{name}: {NAME}") and f"total: {TOTALS[key]:g} / 2" in text
+        assert (run / "feedback" / f"{key}_{NAME}.txt").read_text() == text
+
+
+def test_the_feedback_goes_back_through_canvas_under_each_user_id(term):
+    """The re-upload zip: the download's file names (user id, then the submitted file's
+    id), each a zip holding that student's feedback."""
+    import io
+
+    run = first_run(term["base"] / "grades-canvas")
+    downloaded = {p.name for p in (term["base"] / "canvas").iterdir()}
+    texts = {}
+    with zipfile.ZipFile(run / "lms" / f"canvas-reupload_{NAME}.zip") as archive:
+        for name in archive.namelist():
+            assert name in downloaded
+            user = [p for p in name.split("_") if p.isdigit()][0]
+            with zipfile.ZipFile(io.BytesIO(archive.read(name))) as inner:
+                texts[user] = inner.read(f"feedback_{NAME}.txt").decode()
+    assert set(texts) == set(TOTALS)
+    for key, text in texts.items():
+        assert f"total: {TOTALS[key]:g} / 2" in text
+        assert (run / "feedback" / f"{key}_{NAME}.txt").read_text() == text
 
 
 def test_a_second_run_regrading_one_student_destroys_nothing(term):
