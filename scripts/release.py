@@ -68,10 +68,10 @@ LECTURE_BRANCH_FILES = ["environment.yml", "requirements.txt", "pyproject.toml",
 def status_lines(on: dt.date, plan: dict[str, Assignment] | None = None) -> list[str]:
     """One line per graded question: published or withheld, and until when."""
     plan = schedule() if plan is None else plan
-    lines = []
+    zone, lines = course_config.timezone().key, []
     for name in course_notebooks.names():
         entry = assignment_of(name, plan)
-        due = f"due {entry.due}" if entry.due else "no due date"
+        due = f"due {entry.due} 23:59 {zone}" if entry.due else "no due date"
         for q in questions(course_notebooks.read(name)):
             if entry.released(on):
                 state = f"published (since {entry.solutions})"
@@ -79,7 +79,7 @@ def status_lines(on: dt.date, plan: dict[str, Assignment] | None = None) -> list
                 state = f"withheld until {entry.solutions}"
             else:
                 state = "withheld (no solutions date in course.assignments)"
-            lines.append(f"{name:16s} {q['name']:16s} {due:16s} {state}")
+            lines.append(f"{name:16s} {q['name']:16s} {due:26s} {state}")
     return lines
 
 
