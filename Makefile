@@ -167,9 +167,13 @@ assignments-check: $(STAMP)
 		$(PY) -m pytest tests/assignments -p no:cacheprovider -rfEs -n 2 --dist loadfile \
 		--junitxml=$(LOGS)/assignments-check.xml 2>&1 | tee $(LOGS)/assignments-check.log
 
+# Every page of the built book (BOOK_HTML, default _build/html) in headless Chromium: it
+# renders offline (tests/browser/test_site.py), and meets WCAG 2.1 AA: axe-core's A and AA
+# rules, text alternatives of the figures, the keyboard alone (test_accessibility.py).
+# Two pytest-xdist workers, each with its own browser.
 browser-check: $(STAMP)
 	@test -d _build/html || { echo "No _build/html: run 'make book' first"; exit 1; }
-	$(PY) -m pytest tests/browser -p no:cacheprovider -rfEs
+	$(PY) -m pytest tests/browser -p no:cacheprovider -rfEs -n 2
 
 # Like the book, one notebook at a time on an idle machine: all cores, as the lecture's
 # code gets (DL4PHYS_THREADS=1 make bench: what a 2-core laptop gets by default).

@@ -21,6 +21,12 @@
    book's executor (myst-nb through jupyter-cache, in this process) takes no
    kernel-manager setting, so the extension makes "auto" the default of this process's
    kernel managers (``_encrypt_kernels``).
+6. Accessibility (WCAG 2.1 AA, ``tests/browser/test_accessibility.py``): each figure's
+   text alternative, which ``utils.show_figure`` stores in the PNG, becomes its ``alt``
+   (``_figure_alt_text``); bibliography entries get a role that ARIA still has
+   (``_listitem_citations``); every control gets a visible keyboard focus and the theme's
+   scrollable code blocks are made focusable once the fonts have loaded
+   (``_accessibility_assets``).
 """
 
 from __future__ import annotations
@@ -180,11 +186,104 @@ def _encrypt_kernels() -> None:
     KernelManager.class_traits()["transport_encryption"].default_value = "auto"
 
 
+# Accessibility (WCAG 2.1 AA, checked by tests/browser/test_accessibility.py): figures get
+# their text alternative, citations a role that ARIA still has, and every control a
+# visible keyboard focus.
+
+
+def png_description(path: Path) -> str | None:
+    """The ``Description`` text of a PNG file, or None (no such file, not a PNG, no such
+    text). ``utils.plotting.show_figure`` writes a figure's text alternative there."""
+    if path.suffix.lower() != ".png" or not path.is_file():
+        return None
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return getattr(image, "text", {}).get("Description")
+
+
+def _figure_alt_text(app, doctree) -> None:
+    """Each notebook figure's ``<img alt>`` is the text alternative its PNG carries.
+
+    Without it, Sphinx writes the image's own file name as ``alt`` (a hash, to a screen
+    reader). Images that carry no description keep that, and the browser check names
+    them."""
+    from docutils import nodes
+
+    srcdir = Path(app.srcdir)
+    docdir = (srcdir / app.env.docname).parent
+    for node in doctree.findall(nodes.image):
+        uri = str(node.get("uri", ""))
+        if "alt" in node or "://" in uri:
+            continue
+        for path in ([srcdir / uri.lstrip("/")] if uri.startswith("/")
+                     else [srcdir / uri, docdir / uri]):
+            description = png_description(path)
+            if description is not None:
+                node["alt"] = description
+                break
+
+
+def _listitem_citations(app, pagename, templatename, context, doctree) -> None:
+    """The bibliography's entries become list items of the list docutils puts them in.
+
+    docutils marks each citation ``role="doc-biblioentry"``, a role that ARIA 1.3
+    deprecates (axe: aria-deprecated-role), inside a ``role="list"`` that then has no
+    list items (axe: aria-required-children). A screen reader now reads "list, N items"."""
+    if "body" in context:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+A11Y_CSS = "course-a11y.css"
+A11Y_JS = "course-a11y.js"
+
+
+def _accessibility_assets(app: Sphinx, config: Config) -> None:
+    """A stylesheet and a script for two gaps of the theme, written into a static folder
+    of the build (like MathJax, ``_configure``).
+
+    - Every control shows where the keyboard focus is (WCAG 2.4.7): the theme draws no
+      focus ring on some header buttons (the sidebar toggle, the download menu); the
+      solutions' toggle buttons get the same ring.
+    - Code blocks and outputs that scroll sideways stay reachable by keyboard (WCAG
+      2.1.1; axe: scrollable-region-focusable). The theme makes them tab stops when the
+      page is ready, before the web fonts have loaded and changed their widths; the
+      script does it again once the fonts are in.
+    """
+    staging = Path(app.outdir).parent / "course_a11y_static"
+    staging.mkdir(parents=True, exist_ok=True)
+    (staging / A11Y_CSS).write_text(
+        "/* _ext/course_site.py: keyboard focus always visible (WCAG 2.4.7) */\n"
+        "button.toggle-button:focus-visible,\n"
+        ".bd-header-article .btn:focus-visible,\n"
+        ".sidebar-toggle:focus-visible {\n"
+        "  outline: 3px solid var(--pst-color-accent);\n"
+        "  outline-offset: 2px;\n"
+        "}\n")
+    (staging / A11Y_JS).write_text(
+        "/* _ext/course_site.py: what scrolls is a tab stop, with the page's own fonts */\n"
+        "window.addEventListener(\"load\", () => document.fonts.ready.then(() => {\n"
+        "  const scrolling = [\"pre\", \".nboutput > .output_area\", "
+        "\".cell_output > .output\",\n"
+        "    \".jp-RenderedHTMLCommon\", \".pst-scrollable-table-container\"];\n"
+        "  for (const el of document.querySelectorAll(scrolling.join(\", \"))) {\n"
+        "    el.tabIndex = el.scrollWidth > el.clientWidth\n"
+        "      || el.scrollHeight > el.clientHeight ? 0 : -1;\n"
+        "  }\n"
+        "}));\n")
+    config.html_static_path = [*config.html_static_path, str(staging)]
+
+
 def setup(app: Sphinx) -> dict:
     _encrypt_kernels()
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _clean_page_context)
     app.connect("html-page-context", _assignment_box)
     app.connect("build-finished", _copy_assignments)
+    app.connect("config-inited", _accessibility_assets, priority=900)
+    app.connect("doctree-read", _figure_alt_text)
+    app.connect("html-page-context", _listitem_citations)
+    app.add_css_file(A11Y_CSS)
+    app.add_js_file(A11Y_JS)
     # env_version: bump it when what the pages show changes, so that Sphinx rewrites them
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 3}

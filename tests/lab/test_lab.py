@@ -15,7 +15,9 @@ idle. Then, for each notebook:
   widget"; the page logs no uncaught exception and no ``console.error`` (where a widget
   view that failed to render reports itself);
 - saving the run notebook changes nothing but outputs and execution counts;
-- in 01, moving the temperature slider draws a new configuration.
+- in 01, the temperature slider works from the keyboard alone, with a visible focus:
+  Tab reaches it from its cell, End moves it, and typing a temperature into its
+  readout sets one; each draws a new configuration.
 
 "Run all" is started, not awaited (its promise resolves only when the last cell ends):
 the test polls the notebook until it is done or ``RUN_TIMEOUT_S`` has passed, and then
@@ -293,25 +295,73 @@ def _difference(original: dict, model: dict) -> str:
     return "no difference in the notebook's JSON"
 
 
+def _focus_shows(page) -> bool:
+    """Whether the focused element looks different on screen from when it has no focus
+    (compared in pixels around it); the focus is then given back to it."""
+    handle = page.evaluate_handle("document.activeElement")
+    box = handle.bounding_box()
+    clip = {"x": max(0.0, box["x"] - 6), "y": max(0.0, box["y"] - 6),
+            "width": box["width"] + 12, "height": box["height"] + 12}
+    focused = page.screenshot(clip=clip, animations="disabled")
+    page.evaluate("(e) => e.blur()", handle)
+    unfocused = page.screenshot(clip=clip, animations="disabled")
+    page.evaluate("(e) => e.focus()", handle)
+    return focused != unfocused
+
+
 def _check_slider(page):
-    """01: the temperature slider draws a new configuration, and prints its temperature,
-    when it moves. The callback draws, then prints: the test waits for both."""
-    slider = page.locator(".widget-slider").first
-    slider.scroll_into_view_if_needed()
+    """01: the temperature slider, from the keyboard alone. With the notebook focused (as
+    a click on its tab does), the arrow keys select the slider's cell, Tab reaches the
+    slider's handle, which shows its focus, and End moves it to the top of its range: a
+    new configuration and its temperature appear. Tab on to the readout (focus shown
+    too), type a temperature, Enter: another one. The callback draws, then prints: the
+    test waits for both."""
+    index = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
+        .findIndex(c => c.node.querySelector('.widget-slider'))""")
+    assert index >= 0, "01: no cell shows the temperature slider"
     output = page.locator(".widget-slider").first.locator(
         "xpath=ancestor::div[contains(@class,'jp-OutputArea-output')]")
     image = output.locator("img").first
     image.wait_for(timeout=120_000)
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activate()")
+    page.keyboard.press("Escape")  # command mode: the arrow keys move between cells
+    active = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+    for _ in range(500):
+        if page.evaluate(active) == index:
+            break
+        page.keyboard.press("ArrowUp" if page.evaluate(active) > index else "ArrowDown")
+    else:
+        pytest.fail(f"01: the arrow keys did not reach the slider's cell {index}; "
+                    f"the active cell is {page.evaluate(active)}")
+    on = "(cls) => document.activeElement.classList.contains(cls)"
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate(on, "noUi-handle"):
+            break
+    else:
+        pytest.fail("01: Tab from the slider's cell does not reach the slider's handle")
+    assert _focus_shows(page), "01: the slider's handle shows no keyboard focus"
+
     before = image.get_attribute("src")
-    readout = page.locator(".widget-slider .widget-readout").first
-    readout.click()
-    readout.press("Control+a")
-    readout.type("3.5")
-    readout.press("Enter")
+    page.keyboard.press("End")
+    _wait(page, """([el, before]) => { const img = el.querySelector('img');
+                                      return img && img.getAttribute('src') !== before
+                                             && el.innerText.includes('T = 4.00'); }""",
+          "01: End on the slider: a new configuration and 'T = 4.00' under it", 120,
+          arg=[output.element_handle(), before])
+    assert page.evaluate(active) == index, "01: End on the slider moved the notebook instead"
+
+    page.keyboard.press("Tab")
+    assert page.evaluate(on, "widget-readout"), "01: Tab from the handle misses the readout"
+    assert _focus_shows(page), "01: the slider's readout shows no keyboard focus"
+    before = image.get_attribute("src")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("3.5")
+    page.keyboard.press("Enter")
     _wait(page, """([el, before]) => { const img = el.querySelector('img');
                                       return img && img.getAttribute('src') !== before
                                              && el.innerText.includes('T = 3.50'); }""",
-          "01: a new configuration and 'T = 3.50' under the slider", 120,
+          "01: 3.5 typed into the readout: a new configuration and 'T = 3.50' under it", 120,
           arg=[output.element_handle(), before])
     text = output.inner_text()
     assert re.search(r"T = 3\.50: \|m\| = \d", text), text[-300:]
