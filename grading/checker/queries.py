@@ -7,7 +7,9 @@ For every graded question, :func:`prepare` makes two sets of arrays:
   student's sandbox as ``queries.npz``; they hold nothing that tells the answer (no
   labels, no reference values).
 - **references**: what the checker compares with (labels, exact solutions, least-squares
-  fits). They go only into the checker's sandbox, never into the student's.
+  fits) and, for the networks that cross as weights (01, 02, 05), the configurations and
+  clusters it runs them on, most of them held out (the student's kernel never sees
+  them). They go only into the checker's sandbox, never into the student's.
 
 They are the same data that the former hidden test cells generated inside the student's
 kernel (same seeds, same functions), made once per grading run instead of once per
@@ -46,16 +48,23 @@ def notebook_definition(notebook: str, name: str, namespace: dict):
 def cnn(queries: dict, refs: dict) -> None:
     from utils.ising import ising_dataset
 
+    # Judged, held by the checker only: it runs the submitted network's layers on them.
     X, y, _ = ising_dataset(32, LECTURE_TEMPS, 25, seed=2032)  # 300 fresh configurations
-    queries["cnn_any_size"] = {"fresh_32": X.astype(np.int8)}
-    refs["cnn_any_size"] = {"fresh_32_labels": y.astype(np.int64)}
+    refs["cnn_any_size"] = {"fresh_32": X.astype(np.int8), "fresh_32_labels": y.astype(np.int64)}
     near_tc = np.linspace(2.05, 2.45, 9)  # inside the gap the training data leave out
     for size in (16, 32):
         # four independent Wolff chains per temperature: no critical slowing down
         X, y, _ = ising_dataset(size, np.repeat(near_tc, 4), 30, seed=2100 + size,
                                 method="wolff", n_equilibrate=100, n_between=2)
-        queries["cnn_any_size"][f"near_tc_{size}"] = X.astype(np.int8)
+        refs["cnn_any_size"][f"near_tc_{size}"] = X.astype(np.int8)
         refs["cnn_any_size"][f"near_tc_{size}_labels"] = y.astype(np.int64)
+    # For the student's kernel: a few configurations of each size, on which the network's
+    # own logits must be what its layers give when the checker runs them.
+    queries["cnn_any_size"] = {}
+    for size in (16, 32):
+        X, _, _ = ising_dataset(size, LECTURE_TEMPS, 2, seed=4632 + size)  # 24 per size
+        queries["cnn_any_size"][f"check_{size}"] = X.astype(np.int8)
+        refs["cnn_any_size"][f"check_{size}"] = X.astype(np.int8)
     refs["cnn_params"] = {"layer_counts": np.array([130, 160, 4640, 32832]),
                           "total": np.array(37762), "n_mlp": np.array(16 * 16 * 64 + 64)}
 
@@ -68,14 +77,28 @@ def autoencoder(queries: dict, refs: dict) -> None:
     X, _, T = ising_dataset(16, LECTURE_TEMPS, 100, seed=1)  # the notebook's data
     flat = X.reshape(len(X), -1)
     queries["ae_latent"] = {"configs": flat.astype(np.int8)}
-    refs["ae_latent"] = {"configs": flat.astype(np.float64),
+    refs["ae_latent"] = {"configs": flat.astype(np.int8),
                          "yardstick": np.array(np.mean(1 - magnetization(X[:, 0]) ** 2))}
     clean = torch.tensor(flat[T < 2.0])  # the ordered configurations
     gen = torch.Generator().manual_seed(2024)
     flips = torch.rand(clean.shape, generator=gen) < 0.1
-    queries["ae_denoise"] = {"noisy": torch.where(flips, -clean, clean).numpy().astype(np.int8)}
-    refs["ae_denoise"] = {"clean": clean.numpy().astype(np.float64),
+    noisy = torch.where(flips, -clean, clean).numpy().astype(np.int8)
+    queries["ae_denoise"] = {"noisy": noisy}
+    refs["ae_denoise"] = {"clean": clean.numpy().astype(np.int8), "noisy": noisy,
                           "perfect": np.array((1 - clean.mean(dim=1) ** 2).mean().item())}
+    # Held out: configurations drawn as the notebook's (same lattice and temperatures, 100
+    # per temperature, another seed) that only the checker holds, for the networks that
+    # cross as weights; the student's kernel never sees them.
+    X, _, T = ising_dataset(16, LECTURE_TEMPS, 100, seed=4601)
+    flat = X.reshape(len(X), -1)
+    refs["ae_latent"] |= {"held_out": flat.astype(np.int8), "held_out_yardstick":
+                          np.array(np.mean(1 - magnetization(X[:, 0]) ** 2))}
+    clean = flat[T < 2.0]
+    flips = np.random.default_rng(4602).random(clean.shape) < 0.1
+    refs["ae_denoise"] |= {"held_out_clean": clean.astype(np.int8),
+                           "held_out_noisy": np.where(flips, -clean, clean).astype(np.int8),
+                           "held_out_perfect": np.array(np.mean(1 - clean.mean(axis=1) ** 2),
+                                                        dtype=np.float64)}
 
 
 def forward_pinn(queries: dict, refs: dict) -> None:
@@ -128,7 +151,16 @@ def symmetry(queries: dict, refs: dict) -> None:
     d = np.sort(d[(d.min(axis=1) > 0.9) & (d.max(axis=1) < 2.5)][:2000], axis=1)
     queries["sym_pooling"] = {"distances": d.astype(np.float32),
                               "orderings": np.array(list(itertools.permutations(range(3))))}
-    refs["sym_pooling"] = {"energy": (4 * (d**-12 - d**-6)).sum(axis=1)}
+    refs["sym_pooling"] = {"distances": d.astype(np.float32),
+                           "energy": (4 * (d**-12 - d**-6)).sum(axis=1)}
+    # Held out: 2,000 more clusters drawn alike (another seed), for the networks that cross
+    # as weights; only the checker holds them.
+    pos = np.random.default_rng(seed=4605).uniform(0, 2, (20000, 3, 3))
+    d = np.stack([np.linalg.norm(pos[:, i] - pos[:, j], axis=1)
+                  for i, j in [(0, 1), (0, 2), (1, 2)]], axis=1)
+    d = np.sort(d[(d.min(axis=1) > 0.9) & (d.max(axis=1) < 2.5)][:2000], axis=1)
+    refs["sym_pooling"] |= {"held_out": d.astype(np.float32),
+                            "held_out_energy": (4 * (d**-12 - d**-6)).sum(axis=1)}
     # per-atom energies of a SymmetricNN with weights chosen here (the lecture's class)
     symmetric_nn = notebook_definition("05_symmetry", "SymmetricNN", {"nn": nn})
     torch.manual_seed(1)

@@ -4,9 +4,13 @@ After the submitted notebook has run, :func:`write` is called in the same kernel
 notebook's variables. For each graded question it takes the student's objects (numbers,
 dicts, trained networks, functions) and turns them into arrays: numbers as they are, a
 network's or a function's outputs on the **queries** that the checker prepared (held-out
-configurations, evaluation points; ``queries.npz``, inputs only). Everything goes into one
-``.npz`` of plain numeric and string arrays, which the checker reads with
-``allow_pickle=False``: no code and no object crosses, and nothing here decides a score.
+configurations, evaluation points; ``queries.npz``, inputs only), and, where a question's
+subject is a trained network (the CNN of 01, the autoencoders of 02, the pooled Deep Sets
+of 05), the network itself: its layers' kinds and weights, which the checker runs on data
+the student never sees, and the network's own outputs on a few queries, which must equal
+that run. Everything goes into one ``.npz`` of plain numeric and string arrays, which the
+checker reads with ``allow_pickle=False``: no code and no object crosses, and nothing here
+decides a score.
 
 This file holds no test, no threshold and no reference value: it is public course code,
 and the student's code, which runs in the same process, may change it; what it returns is
@@ -28,6 +32,11 @@ import numpy as np
 
 MAX_TEXT = 1_000  # characters of a student's error message or type name that cross
 MAX_KEYS = 32  # entries of a dict answer that cross
+MAX_LAYERS = 32  # layers of a network part that cross (the checker refuses more)
+# Parameters of a network part whose weights cross: beyond it only the count does (the
+# checker refuses it by that count), so one oversized network cannot push the whole
+# answers file past the checker's 64 MiB and cost the notebook's other questions.
+MAX_PARAMETERS = 1_000_000
 
 
 class Missing(Exception):
@@ -100,6 +109,58 @@ def cnn_params(ns: dict, queries: dict) -> dict:
     return out
 
 
+def _leaves(net, prefix: str) -> dict:
+    """A network as data, layer by layer: its leaf modules in the order they are defined
+    (``net.modules()``), which the checker applies in that order. ``PREFIX.kinds``: the
+    class names; for layer I its arrays ``PREFIX.I.NAME``: ``weight`` and ``bias`` of a
+    Linear, Conv2d or BatchNorm (float32), the BatchNorm's ``running_mean``,
+    ``running_var`` and ``eps``; a Conv2d's ``stride``, ``padding``, ``dilation``,
+    ``groups`` and ``padding_mode``; a pooling layer's ``kernel_size``, ``stride``,
+    ``padding`` or ``output_size``; a Flatten's ``dims``. Others cross as their name only.
+    ``PREFIX.parameters``: the parameter count; beyond ``MAX_PARAMETERS`` only it crosses.
+    """
+    import torch
+    from torch import nn
+
+    def pair(value) -> np.ndarray:
+        return np.array(value if isinstance(value, (tuple, list)) else (value, value),
+                        dtype=np.int64).reshape(-1)[:2]
+
+    leaves = [m for m in net.modules() if not list(m.children())]
+    kinds = [type(m).__name__[:40] for m in leaves[:MAX_LAYERS + 1]]
+    out = {f"{prefix}.kinds": np.array(kinds or [""])[:len(kinds)],
+           f"{prefix}.parameters": np.array(sum(p.numel() for p in net.parameters()))}
+    for i, layer in enumerate(leaves[:MAX_LAYERS] if out[f"{prefix}.parameters"]
+                              <= MAX_PARAMETERS else []):
+        key = f"{prefix}.{i}"
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            value = getattr(layer, name, None)
+            if isinstance(value, torch.Tensor):
+                out[f"{key}.{name}"] = _numpy(value).astype(np.float32)
+        if isinstance(layer, nn.Conv2d):
+            out |= {f"{key}.stride": pair(layer.stride), f"{key}.dilation": pair(layer.dilation),
+                    f"{key}.padding": (pair(layer.padding) if not isinstance(layer.padding, str)
+                                       else _text(layer.padding)),
+                    f"{key}.groups": np.array(layer.groups), f"{key}.padding_mode":
+                    _text(layer.padding_mode)}
+        elif isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
+            out |= {f"{key}.kernel_size": pair(layer.kernel_size),
+                    f"{key}.stride": pair(layer.stride), f"{key}.padding": pair(layer.padding),
+                    f"{key}.ceil_mode": np.array(bool(layer.ceil_mode))}
+            if isinstance(layer, nn.MaxPool2d):
+                out[f"{key}.dilation"] = pair(layer.dilation)
+        elif isinstance(layer, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+            size = layer.output_size
+            out[f"{key}.output_size"] = np.array(
+                [-1 if v is None else v for v in (size if isinstance(size, tuple)
+                                                  else (size, size))], dtype=np.int64)
+        elif isinstance(layer, nn.Flatten):
+            out[f"{key}.dims"] = np.array([layer.start_dim, layer.end_dim], dtype=np.int64)
+        elif isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            out[f"{key}.eps"] = np.array(float(layer.eps))
+    return out
+
+
 def cnn_any_size(ns: dict, queries: dict) -> dict:
     import torch
 
@@ -116,11 +177,13 @@ def cnn_any_size(ns: dict, queries: dict) -> dict:
         except Exception as err:  # noqa: BLE001 - the student's own error, reported
             out[f"error_{size}"] = _text(f"{type(err).__name__}: {str(err).splitlines()[0]}")
             return out
+    out |= _leaves(net, "net")  # judged: the checker runs these layers on its own data
     was_training = net.training
     net.eval()
-    with torch.no_grad():
-        for key in ("fresh_32", "near_tc_16", "near_tc_32"):
-            out[f"pred_{key}"] = _numpy(net(_spins(queries, key, dev)).argmax(1)).astype(np.int64)
+    with torch.no_grad():  # compared with the checker's run of the layers above
+        for size in (16, 32):
+            out[f"logits_{size}"] = _numpy(net(_spins(queries, f"check_{size}", dev))).astype(
+                np.float32)
     net.train(was_training)
     return out
 
@@ -154,6 +217,43 @@ def _reconstruct(model, x):
     return _numpy(result[0]).astype(np.float32), _numpy(result[1])
 
 
+def _layers(part, prefix: str) -> dict:
+    """A network part (an ``nn.Sequential``, or one layer) as data, for the checker to run.
+
+    ``PREFIX.kinds``: each layer's class name, in order (at most ``MAX_LAYERS``);
+    ``PREFIX.I.weight`` (out, in) and ``PREFIX.I.bias`` (out,) for each ``nn.Linear`` I,
+    float32. Any other layer crosses as its name only: the checker runs the layers it
+    knows (Linear and the course's activations) and refuses the rest, by name.
+    ``PREFIX.parameters``: the parameter count; beyond ``MAX_PARAMETERS`` only it crosses.
+    """
+    import torch
+
+    layers = list(part) if isinstance(part, torch.nn.Sequential) else [part]
+    kinds = [type(layer).__name__[:40] for layer in layers[:MAX_LAYERS + 1]]
+    out = {f"{prefix}.kinds": np.array(kinds or [""])[:len(kinds)],
+           f"{prefix}.parameters": np.array(sum(p.numel() for p in part.parameters()))}
+    for i, layer in enumerate(layers[:MAX_LAYERS] if out[f"{prefix}.parameters"]
+                              <= MAX_PARAMETERS else []):
+        if isinstance(layer, torch.nn.Linear):
+            out[f"{prefix}.{i}.weight"] = _numpy(layer.weight).astype(np.float32)
+            if layer.bias is not None:
+                out[f"{prefix}.{i}.bias"] = _numpy(layer.bias).astype(np.float32)
+    return out
+
+
+def _autoencoder(model, prefix: str) -> dict:
+    """An autoencoder's weights as data: ``PREFIX.encoder.*`` and ``PREFIX.decoder.*`` (see
+    :func:`_layers`), or ``PREFIX.parts`` False when it has no ``encoder`` and ``decoder``
+    modules (the structure of the course's ``IsingAutoencoder``)."""
+    import torch
+
+    parts = [getattr(model, name, None) for name in ("encoder", "decoder")]
+    if not all(isinstance(part, torch.nn.Module) for part in parts):
+        return {f"{prefix}.parts": np.array(False)}
+    return ({f"{prefix}.parts": np.array(True)} | _layers(parts[0], f"{prefix}.encoder")
+            | _layers(parts[1], f"{prefix}.decoder"))
+
+
 def ae_latent(ns: dict, queries: dict) -> dict:
     import torch
 
@@ -165,9 +265,11 @@ def ae_latent(ns: dict, queries: dict) -> dict:
         if not isinstance(model, torch.nn.Module):
             continue
         model.eval()
+        out |= _autoencoder(model, f"model_{dim}")  # judged: the checker runs these weights
         x = _spins(queries, "configs", _device(model)).reshape(len(queries["configs"]), -1)
-        out[f"x_hat_{dim}"], z = _reconstruct(model, x)
+        out[f"x_hat_{dim}"], z = _reconstruct(model, x)  # compared with the checker's run
         out[f"z_shape_{dim}"] = np.array(z.shape, dtype=np.int64)
+        out[f"z_{dim}"] = z.astype(np.float32)
     return out
 
 
@@ -177,6 +279,7 @@ def ae_denoise(ns: dict, queries: dict) -> dict:
     dae, out = _module(ns, "dae")
     if isinstance(dae, torch.nn.Module):
         dae.eval()
+        out |= _autoencoder(dae, "model")  # judged: the checker runs these weights
         out["denoised"], _ = _reconstruct(dae, _spins(queries, "noisy", _device(dae)))
     return out
 
@@ -274,6 +377,10 @@ def sym_pooling(ns: dict, queries: dict) -> dict:
             continue
         model.eval()
         x = torch.tensor(queries["distances"], dtype=torch.float32, device=_device(model))
+        parts = [getattr(model, part, None) for part in ("phi", "rho")]
+        out[f"{name}.parts"] = np.array(all(isinstance(p, torch.nn.Module) for p in parts))
+        if out[f"{name}.parts"]:  # judged: the checker runs these weights, pooling itself
+            out |= _layers(parts[0], f"{name}.phi") | _layers(parts[1], f"{name}.rho")
         with torch.no_grad():
             out[f"{name}_out"] = _numpy(model(x)).astype(np.float64)
             out[f"{name}_permuted"] = np.stack([_numpy(model(x[:, list(p)]))

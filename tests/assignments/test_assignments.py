@@ -318,6 +318,50 @@ class Writer:
         pass
 sys.modules["answers"] = Writer()
 """,
+    # Imitations (issue 46): outputs that met the former output-only checks, with no
+    # autoencoder behind them; the lecture's layers, where present, are never trained.
+    "imitator": lambda ctx: """
+import torch
+from torch import nn
+def layers(dim):  # the lecture's shapes, untrained: weights that cross, but do not compute
+    return (nn.Sequential(nn.Linear(256, 32), nn.ReLU(), nn.Linear(32, dim)),
+            nn.Sequential(nn.Linear(dim, 32), nn.ReLU(), nn.Linear(32, 256), nn.Tanh()))
+class NoisyCopy(nn.Module):  # the input plus noise tuned from its m, shrinking with dim
+    def __init__(self, dim):
+        super().__init__()
+        self.dim = dim
+        self.encoder, self.decoder = layers(dim)
+    def forward(self, x):
+        m = x.mean(dim=1, keepdim=True)
+        share = {1: 0.99, 2: 0.95, 8: 0.9}[self.dim]
+        noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(self.dim))
+        return x + (share * (1 - m**2).mean()).sqrt() * noise, m.expand(-1, self.dim)
+class MajorityVote(nn.Module):
+    def forward(self, x):
+        m = x.mean(dim=1, keepdim=True)
+        return torch.sign(m).expand_as(x), m
+latent_models = {d: NoisyCopy(d) for d in (1, 2, 8)}
+dae = MajorityVote()
+""",
+    "looker": lambda ctx: """
+import os, numpy as np, torch
+from torch import nn
+with np.load(os.path.join(os.environ["WORK"], "queries.npz")) as q:  # ae_latent's queries
+    table = torch.tensor(q["ae_latent.configs"].astype(np.float32))
+class Lookup(nn.Module):  # the nearest of those configurations, in the lecture's disguise
+    def __init__(self, dim=2):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(256, 32), nn.ReLU(), nn.Linear(32, dim))
+        self.decoder = nn.Sequential(nn.Linear(dim, 32), nn.ReLU(), nn.Linear(32, 256))
+    def forward(self, x):
+        nearest = torch.cdist(x, table).argmin(dim=1)
+        return table[nearest], self.encoder(x)
+class Copy(Lookup):  # latent d: the input itself, slightly shrunk, less for larger d
+    def forward(self, x):
+        return x * {1: 0.5, 2: 0.6, 8: 0.9}[self.encoder[-1].out_features], self.encoder(x)
+latent_models = {d: Copy(d) for d in (1, 2, 8)}
+dae = Lookup()
+""",
     "seeker": lambda ctx: f"""
 import os
 markers = [m[::-1] for m in {ctx["markers"]!r}]  # reversed here: this cell holds none
@@ -348,6 +392,7 @@ HIDDEN_MARKERS = ["def judge(questions", "mse <= 1.1 * perfect", "fresh_32_label
                   "near_tc_16_labels", "references.npz", "test_latent_losses",
                   "test_denoiser_restores_ordered_configurations"]
 FORGERIES = ["forger", "patcher", "exiter", "faker"]
+IMITATIONS = ["imitator", "looker"]
 
 
 def sandbox_python() -> list[Path]:
@@ -616,6 +661,18 @@ def test_forged_blank_submissions_earn_nothing(graded):
     assert row["note"].startswith("no answers came back from the notebook"), row
     faker = graded["grades"]["x-faker"]
     assert set(faker) == set(question_names(GRADED)), faker  # its fake file was judged
+
+
+def test_outputs_without_an_autoencoder_earn_nothing(graded):
+    """Blank answers plus one cell of imitations (issue 46): the input plus noise that
+    shrinks with the latent dimension, a majority vote, a lookup of the nearest of
+    ae_latent's queries, bare or beside the lecture's layers. Each met the former
+    output-only checks (tests/test_assignment_questions.py shows it for the same
+    imitations); the checker now runs the weights that cross, so each earns 0."""
+    for name in IMITATIONS:
+        rows = graded["grades"][f"x-{name}"]
+        assert set(rows) == set(question_names(GRADED)), (name, rows)  # judged, not lost
+        assert all(float(r["score"]) == 0 for r in rows.values()), (name, rows)
 
 
 def test_a_search_of_the_sandbox_finds_no_hidden_check(graded):
