@@ -82,9 +82,10 @@ def killed_and_resumed(folder: Path, grades: Path, n: int) -> dict:
             "rerun": counts(out)}
 
 
-def sandbox_seconds(log: str) -> float:
-    match = re.search(r"student's sandbox: exit \S+, ([\d.]+) s", log)
-    return float(match.group(1)) if match else float("nan")
+def sandbox_figures(log: str) -> tuple[float, str]:
+    """(seconds, peak memory) of the student's sandbox, from a hand-in's log."""
+    match = re.search(r"student's sandbox: exit \S+, ([\d.]+) s, peak memory ([^,]+),", log)
+    return (float(match.group(1)), match.group(2)) if match else (float("nan"), "?")
 
 
 def plain_seconds(name: str) -> float:
@@ -146,7 +147,9 @@ def main() -> None:
             one = copies(tmp / f"one-{name}", name, 1)
             grade(one, tmp / f"grades-{name}", "--jobs", "1")
             log = next((tmp / f"grades-{name}" / "runs").glob("*/logs/*.log")).read_text()
-            result[name] = {"sandboxed_s": sandbox_seconds(log), "plain_s": plain_seconds(name)}
+            seconds, memory = sandbox_figures(log)
+            result[name] = {"sandboxed_s": seconds, "peak_memory": memory,
+                            "plain_s": plain_seconds(name)}
     (HERE / "grading_scale.json").write_text(json.dumps(result, indent=2) + "\n")
     resumed = result["resumed"]
     lines = [
@@ -164,9 +167,10 @@ def main() -> None:
         f"{(resumed['until_kill_s'] + resumed['rerun_s']) / result['local_s']:.2f} | "
         f"{resumed['rerun']} |"]
     if notebooks:
-        lines += ["", "| notebook | student's sandbox (s) | plain execution (s) | ratio |",
-                  "|---|---|---|---|"]
-        lines += [f"| {n} | {result[n]['sandboxed_s']:.1f} | {result[n]['plain_s']:.1f} | "
+        lines += ["", "| notebook | student's sandbox (s) | peak memory | plain execution (s) "
+                  "| ratio |", "|---|---|---|---|---|"]
+        lines += [f"| {n} | {result[n]['sandboxed_s']:.1f} | {result[n]['peak_memory']} | "
+                  f"{result[n]['plain_s']:.1f} | "
                   f"{result[n]['sandboxed_s'] / result[n]['plain_s']:.2f} |" for n in notebooks]
     (HERE / "grading_scale.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
