@@ -77,10 +77,11 @@ def test_the_checker_catches_a_broken_link_and_a_renamed_target():
 GUIDES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 UNITS = {"s": "s", "seconds": "s", "second": "s", "ms": "ms", "min": "min", "minutes": "min",
          "minute": "min", "h": "h", "hours": "h", "hour": "h", "%": "%", "GiB": "GiB",
-         "MiB": "MiB", "GB": "GB", "MB": "MB"}
+         "MiB": "MiB", "GB": "GB", "MB": "MB", "×": "×"}
 _NUMBER = r"\d[\d,]*(?:\.\d+)?"
 FIGURE = re.compile(rf"({_NUMBER})(?:\s?[–-]\s?({_NUMBER}))?\s?"
-                    r"(seconds?|minutes?|hours?|min|ms|GiB|MiB|GB|MB|s|h|%)(?![\w-])")
+                    r"(seconds?|minutes?|hours?|min|ms|GiB|MiB|GB|MB|s|h|%|×(?!\s?[\d(]))"
+                    r"(?![\w-])")  # "1.19×" is a measured ratio; "1e-4 × (1 + x)" is not
 WORDS = re.compile(r"\b(?:(?:an?|one|half an?)\s+(?:minute|hour)|(?:two|three|four|five|six|ten|"
                    r"few|several)\s+(?:seconds|minutes|hours))\b", re.I)  # not "a second X"
 CONFIG = {
@@ -144,6 +145,8 @@ def test_the_figure_check_catches_an_invented_number_and_a_vague_one():
     assert unsourced("an error rate below 3/600 at 95 % confidence", measured) == []
     assert figures("from 65–77 s, 1,080 MiB, 87 %") == [("65", "s"), ("77", "s"),
                                                          ("1080", "MiB"), ("87", "%")]
+    assert unsourced("the sandbox costs 7.77× the plain run", measured) == ["7.77 ×"]
+    assert figures("a bound of 1e-4 × (1 + x), 3.5 × 10⁻⁶") == []  # products, not ratios
 
 
 def test_make_help_lists_every_option_of_make_grade():
