@@ -171,6 +171,11 @@ def run_cells(colab, nb, cells: list[int], workdir: Path, kernel="colab-standin"
                             resources={"metadata": {"path": str(workdir)}},
                             on_cell_executed=lambda cell, cell_index, **_: nbformat.write(
                                 nb, live))
+    # No stand-in Output widget (01's slider): nbclient's would send its state on the
+    # shell socket while the reply is awaited there; CI once lost the reply's wake-up for
+    # the whole 900 s timeout (cell 10 of 01: reply at 18:58:46.998, next cell at
+    # 19:13:46.768). Outputs the widget would capture stay in the cell's outputs.
+    client.widget_registry = {}
     with client.setup_kernel(transport_encryption="auto"):  # CurveZMQ, as in make lab
         for index in cells:
             client.execute_cell(nb.cells[index], index)
