@@ -154,9 +154,11 @@ def test_a_killed_run_is_resumed_grading_only_what_is_missing(resumed):
 
 
 def test_the_next_run_removes_what_the_killed_run_left_behind(resumed):
+    # The next grader on the machine removes them: this test's rerun, or a grader that
+    # another test started meanwhile (both sweep; either may print "removed what a
+    # killed grader left"), so only their absence is asserted.
     assert resumed["left"], "the killed run left nothing to remove (was it killed too late?)"
     assert resumed["after"] == []
-    assert "removed what a killed grader left" in resumed["second"].stdout
 
 
 def test_results_and_grades_are_readable_by_the_grader_only(resumed):
